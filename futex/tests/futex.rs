@@ -1,0 +1,109 @@
+//! The futex layer against the real kernel (or Miri's model of it).
+#![cfg(not(loom))]
+
+use std::sync::atomic::Ordering::{Acquire, Release};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use weft_futex::atomic::AtomicU32;
+
+#[test]
+fn wait_returns_at_once_when_value_differs() {
+    let word = AtomicU32::new(1);
+    weft_futex::wait(&word, 0);
+    assert!(weft_futex::wait_timeout(&word, 0, Duration::from_secs(3600)));
+}
+
+#[test]
+fn wake_one_wakes_a_sleeper() {
+    let word = AtomicU32::new(0);
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            // Acquire: pairs with the Release store below.
+            while word.load(Acquire) == 0 {
+                weft_futex::wait(&word, 0);
+            }
+        });
+        // Give the waiter time to fall asleep, so the wake is really needed.
+        thread::sleep(Duration::from_millis(20));
+        word.store(1, Release);
+        weft_futex::wake_one(&word);
+        waiter.join().unwrap();
+    });
+}
+
+#[test]
+fn wake_all_wakes_every_sleeper() {
+    let word = AtomicU32::new(0);
+    thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                // Acquire: pairs with the Release store below.
+                while word.load(Acquire) == 0 {
+                    weft_futex::wait(&word, 0);
+                }
+            });
+        }
+        thread::sleep(Duration::from_millis(20));
+        word.store(1, Release);
+        weft_futex::wake_all(&word);
+    });
+}
+
+#[test]
+fn wake_without_sleepers_is_harmless() {
+    let word = AtomicU32::new(0);
+    weft_futex::wake_one(&word);
+    weft_futex::wake_all(&word);
+    assert!(!weft_futex::wait_timeout(&word, 0, Duration::ZERO));
+}
+
+#[test]
+fn wait_timeout_times_out() {
+    let word = AtomicU32::new(7);
+    let start = Instant::now();
+    let woken = weft_futex::wait_timeout(&word, 7, Duration::from_millis(30));
+    assert!(!woken, "nobody woke the word, so the wait must time out");
+    assert!(start.elapsed() >= Duration::from_millis(30));
+}
+
+#[test]
+fn wait_timeout_is_woken_before_deadline() {
+    let word = AtomicU32::new(0);
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            // Acquire: pairs with the Release store below.
+            while word.load(Acquire) == 0 {
+                assert!(
+                    weft_futex::wait_timeout(&word, 0, Duration::from_secs(3600)),
+                    "the wait must end by the wake, not the hour-long deadline"
+                );
+            }
+        });
+        thread::sleep(Duration::from_millis(20));
+        word.store(1, Release);
+        weft_futex::wake_one(&word);
+        waiter.join().unwrap();
+    });
+}
+
+#[test]
+fn huge_timeout_waits_without_deadline() {
+    let word = AtomicU32::new(0);
+    thread::scope(|s| {
+        s.spawn(|| {
+            // Acquire: pairs with the Release store below.
+            while word.load(Acquire) == 0 {
+                assert!(weft_futex::wait_timeout(&word, 0, Duration::MAX));
+            }
+        });
+        thread::sleep(Duration::from_millis(10));
+        word.store(1, Release);
+        weft_futex::wake_all(&word);
+    });
+}
+
+#[test]
+fn spin_limit_is_the_given_rounds() {
+    assert_eq!(weft_futex::spin_limit(100), 100);
+}
