@@ -1,2 +1,59 @@
-//! Weft's benchmarks live in `benches/`, one file per crate; run them all
-//! with `cargo xtask bench`. This library holds what they share.
+//! What Weft's benchmarks share. The benchmarks themselves live in
+//! `benches/`, one file per crate, and `cargo xtask bench` runs them all and
+//! prints the summary; `BENCHMARKS.md` at the root names every scenario.
+//!
+//! Naming: a criterion group is `"<crate>/<scenario>"` and a function inside
+//! it is the implementation, `weft` for ours and the peer's name for the
+//! others, so the summary can line them up.
+
+use std::sync::Barrier;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Runs `work(i)` on `threads` fresh threads (`i` = 0, 1, ...) and returns
+/// the wall-clock time from the moment all of them are ready to start until
+/// the last one finishes. Thread start-up is not measured.
+pub fn timed_threads<F>(threads: usize, work: F) -> Duration
+where
+    F: Fn(usize) + Sync,
+{
+    let ready = Barrier::new(threads + 1);
+    thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let (ready, work) = (&ready, &work);
+                s.spawn(move || {
+                    ready.wait();
+                    work(i);
+                })
+            })
+            .collect();
+        ready.wait();
+        let start = Instant::now();
+        for h in handles {
+            h.join().unwrap();
+        }
+        start.elapsed()
+    })
+}
+
+/// About 100 ns of work that the optimizer cannot remove or shorten: a
+/// chain of dependent multiply-xorshift steps, each hidden behind
+/// `black_box`.
+#[inline]
+pub fn busy_work(seed: u64) -> u64 {
+    let mut x = seed;
+    for _ in 0..40 {
+        x = std::hint::black_box(x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        x ^= x >> 29;
+    }
+    x
+}
+
+/// Splits `total` operations over `threads` as evenly as possible; thread
+/// `i` gets the returned count.
+pub fn share(total: u64, threads: usize, i: usize) -> u64 {
+    let threads = threads as u64;
+    let i = i as u64;
+    total / threads + u64::from(i < total % threads)
+}

@@ -1,1 +1,51 @@
-fn main() {}
+//! Weft's project tasks, run as `cargo xtask <task>` (see the alias in
+//! `.cargo/config.toml`).
+//!
+//! This binary only reads the task name and hands the remaining arguments to
+//! that task's module, one file per task, in the style of rust-analyzer's
+//! xtask. It has no dependencies beyond `std`, so it compiles in seconds.
+
+mod bench;
+mod ci;
+
+use std::process::ExitCode;
+
+/// The usage text printed by `cargo xtask`, `cargo xtask help` and on errors.
+const HELP: &str = "\
+Weft's project tasks.
+
+Usage: cargo xtask <TASK> [ARGS]
+
+Tasks:
+    bench [--quick] [FILTER]
+        Run the criterion benchmarks in `benches/` and print one Markdown table
+        comparing Weft with its peers; the table is also saved to
+        `target/weft-bench/summary.md`.
+          --quick   shorter, noisier run (about a minute after compiling)
+          FILTER    run only this bench target, e.g. `mutex`
+    ci
+        Run the checks that CI runs.
+    help
+        Print this help.
+";
+
+/// Dispatches to the task named by the first argument and reports its error, if any.
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None | Some("help" | "--help" | "-h") => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some("bench") => bench::run(&args[1..]),
+        Some("ci") => ci::run(&args[1..]),
+        Some(other) => Err(format!("unknown task `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
