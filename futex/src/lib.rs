@@ -14,7 +14,7 @@
 //! may really be asleep.
 //!
 //! The crate also holds the *atomics facade* ([`atomic`], [`UnsafeCell`],
-//! [`spin_loop`], [`yield_now`]). Weft's crates import their atomics from
+//! [`spin_loop`], [`yield_now`], [`SpinWait`]). Weft's crates import their atomics from
 //! here, never from `std` directly, so that building with `--cfg loom` swaps
 //! every atomic, every cell and both futex operations for
 //! [loom](https://docs.rs/loom)'s model at once. Under loom, `wait` and
@@ -100,24 +100,77 @@ pub fn yield_now() {
     std::thread::yield_now();
 }
 
-/// How many rounds a primitive may spin before it sleeps: `rounds`
-/// normally, and zero under loom.
+/// The spin-then-sleep schedule every Weft primitive follows before it
+/// waits on a futex: rounds of 1, 2, 4 and 8 pause instructions, then up to
+/// six yields of the time slice, then give up and sleep.
 ///
-/// Spinning hides lost wake-ups from a model checker: with even one spin
-/// round, loom finds an interleaving where the other thread finishes while
-/// this one spins, and never explores the one where this thread sleeps and
-/// must be woken. So under `--cfg loom` every primitive goes straight to its
-/// futex wait.
+/// Backing off between reads keeps a spinner off the cache line that the
+/// thread it waits for is writing; yielding helps when threads outnumber
+/// cores and the thread we wait for needs ours. The schedule is close to
+/// parking_lot's `SpinWait`.
+///
+/// Under `--cfg loom` [`spin`](Self::spin) returns `false` at once. Spinning
+/// hides lost wake-ups from a model checker: with even one spin round, loom
+/// finds an interleaving where the other thread finishes while this one
+/// spins, and never explores the one where this thread sleeps and must be
+/// woken.
+///
+/// # Examples
 ///
 /// ```
-/// let mut spins = weft_futex::spin_limit(100);
-/// while spins > 0 {
-///     weft_futex::spin_loop();
-///     spins -= 1;
+/// use std::sync::atomic::Ordering::Acquire;
+/// use weft_futex::{SpinWait, atomic::AtomicU32};
+///
+/// fn wait_for_nonzero(word: &AtomicU32) {
+///     let mut spin = SpinWait::new();
+///     // Acquire: pairs with the writer's Release store.
+///     while word.load(Acquire) == 0 {
+///         if !spin.spin() {
+///             weft_futex::wait(word, 0);
+///         }
+///     }
 /// }
+/// # wait_for_nonzero(&AtomicU32::new(1));
 /// ```
-#[inline]
-#[must_use]
-pub const fn spin_limit(rounds: u32) -> u32 {
-    if cfg!(loom) { 0 } else { rounds }
+#[derive(Debug, Default)]
+pub struct SpinWait {
+    round: u32,
+}
+
+impl SpinWait {
+    /// Rounds of 1, 2, 4 and 8 pauses...
+    const PAUSE_ROUNDS: u32 = 4;
+    /// ...then this many yields.
+    const YIELD_ROUNDS: u32 = 6;
+
+    /// A fresh schedule.
+    #[inline]
+    #[must_use]
+    pub const fn new() -> Self {
+        Self { round: 0 }
+    }
+
+    /// Backs off once and returns `true`, or returns `false` when the budget
+    /// is spent and the caller should sleep.
+    #[inline]
+    pub fn spin(&mut self) -> bool {
+        if cfg!(loom) || self.round == Self::PAUSE_ROUNDS + Self::YIELD_ROUNDS {
+            return false;
+        }
+        if self.round < Self::PAUSE_ROUNDS {
+            for _ in 0..1u32 << self.round {
+                spin_loop();
+            }
+        } else {
+            yield_now();
+        }
+        self.round += 1;
+        true
+    }
+
+    /// Starts the schedule over.
+    #[inline]
+    pub fn reset(&mut self) {
+        self.round = 0;
+    }
 }

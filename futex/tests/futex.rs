@@ -104,6 +104,11 @@ fn huge_timeout_waits_without_deadline() {
 }
 
 #[test]
-fn spin_limit_is_the_given_rounds() {
-    assert_eq!(weft_futex::spin_limit(100), 100);
+fn spin_wait_has_a_bounded_budget() {
+    let mut spin = weft_futex::SpinWait::new();
+    let rounds = std::iter::from_fn(|| spin.spin().then_some(())).count();
+    assert_eq!(rounds, 10, "4 pause rounds and 6 yields");
+    assert!(!spin.spin(), "a spent budget stays spent");
+    spin.reset();
+    assert!(spin.spin());
 }

@@ -13,7 +13,11 @@
 //!
 //! **Waiting** (with the mutex held): count ourselves in `waiters`, read
 //! `seq`, unlock the mutex, then `futex_wait(seq, value read)`. On return,
-//! count ourselves out and lock the mutex again.
+//! count ourselves out and lock the mutex again. Between the unlock and the
+//! sleep the waiter watches `seq` for a few microseconds
+//! ([`SpinWait`](weft_futex::SpinWait)): when the notification comes that
+//! fast, as in a hand-off between two running threads, catching it awake
+//! saves two context switches.
 //!
 //! **Notifying**: if `waiters` is zero, return. Otherwise increment `seq`
 //! and wake one (or all) of the threads sleeping on it.
@@ -54,6 +58,7 @@ use core::fmt;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
+use weft_futex::SpinWait;
 use weft_futex::atomic::AtomicU32;
 
 use crate::MutexGuard;
@@ -237,12 +242,22 @@ impl Condvar {
         let mutex = guard.mutex();
         drop(guard);
 
-        let woken = match timeout {
-            None => {
-                weft_futex::wait(&self.seq, seq);
-                true
+        let mut spin = SpinWait::new();
+        let woken = loop {
+            // Relaxed: a changed counter only means "stop waiting"; the
+            // mutex, locked below, orders the data.
+            if self.seq.load(Relaxed) != seq {
+                break true;
             }
-            Some(timeout) => weft_futex::wait_timeout(&self.seq, seq, timeout),
+            if !spin.spin() {
+                break match timeout {
+                    None => {
+                        weft_futex::wait(&self.seq, seq);
+                        true
+                    }
+                    Some(timeout) => weft_futex::wait_timeout(&self.seq, seq, timeout),
+                };
+            }
         };
 
         self.waiters.fetch_sub(1, Relaxed);

@@ -66,3 +66,8 @@ pub mod mutex;
 
 pub use condvar::Condvar;
 pub use mutex::{Mutex, MutexGuard};
+
+/// The workspace README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExample;

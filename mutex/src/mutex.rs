@@ -30,8 +30,8 @@
 //! that just unlocked can usually lock again at once, with the lock word and
 //! the data still in its own cache, instead of every unlock handing both to
 //! another core. Yielding matters when threads outnumber cores: the holder
-//! may be waiting for a CPU, and a yield gives it one. The schedule is close
-//! to parking_lot's spin-wait; std's futex mutex instead reads the word up
+//! may be waiting for a CPU, and a yield gives it one. The schedule is
+//! [`SpinWait`]'s, close to parking_lot's; std's futex mutex instead reads the word up
 //! to 100 times in a row with one pause each. `BENCHMARKS.md` compares the
 //! three under contention.
 //!
@@ -75,7 +75,7 @@ use core::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
 
-use weft_futex::UnsafeCell;
+use weft_futex::{SpinWait, UnsafeCell};
 use weft_futex::atomic::AtomicU32;
 
 /// Nobody holds the lock.
@@ -85,10 +85,6 @@ const LOCKED: u32 = 1;
 /// Held, and a thread may be asleep on the word: unlock must wake one.
 const CONTENDED: u32 = 2;
 
-/// Spin rounds of 1, 2, 4 and 8 pause instructions before a thread sleeps...
-const PAUSE_ROUNDS: u32 = 4;
-/// ...then this many yields of the time slice.
-const YIELD_ROUNDS: u32 = 6;
 
 /// A mutual-exclusion lock protecting a value of type `T`.
 ///
@@ -310,28 +306,19 @@ impl<T: ?Sized> Mutex<T> {
     /// somebody sleeps (then spinning is pointless), or `LOCKED` when the
     /// budget is spent.
     ///
-    /// Rounds of 1, 2, 4 and 8 pause instructions come first, then a few
-    /// yields of the time slice, re-reading the word (load only) between
-    /// rounds; see "Spinning" in the module documentation.
+    /// The schedule is [`SpinWait`]'s: short pauses, then a few yields,
+    /// re-reading the word (load only) between rounds; see "Spinning" in
+    /// the module documentation.
     #[inline]
     fn spin(&self) -> u32 {
-        let mut round = 0;
-        let rounds = weft_futex::spin_limit(PAUSE_ROUNDS + YIELD_ROUNDS);
+        let mut spin = SpinWait::new();
         loop {
             // Relaxed: the value only chooses the next step; the step that
             // takes the lock carries the Acquire.
             let state = self.state.load(Relaxed);
-            if state != LOCKED || round == rounds {
+            if state != LOCKED || !spin.spin() {
                 return state;
             }
-            if round < PAUSE_ROUNDS {
-                for _ in 0..1u32 << round {
-                    weft_futex::spin_loop();
-                }
-            } else {
-                weft_futex::yield_now();
-            }
-            round += 1;
         }
     }
 
