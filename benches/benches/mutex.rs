@@ -53,7 +53,10 @@ impl Lock for parking_lot::Mutex<u64> {
     }
 }
 
-fn uncontended<L: Lock>(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, name: &str) {
+fn uncontended<L: Lock>(
+    c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+) {
     let lock = L::new(0);
     c.bench_function(name, |b| b.iter(|| lock.with(|x| *x += 1)));
     black_box(lock.with(|x| *x));

@@ -11,7 +11,11 @@ use weft_futex::atomic::AtomicU32;
 fn wait_returns_at_once_when_value_differs() {
     let word = AtomicU32::new(1);
     weft_futex::wait(&word, 0);
-    assert!(weft_futex::wait_timeout(&word, 0, Duration::from_secs(3600)));
+    assert!(weft_futex::wait_timeout(
+        &word,
+        0,
+        Duration::from_secs(3600)
+    ));
 }
 
 #[test]

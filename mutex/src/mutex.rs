@@ -75,8 +75,8 @@ use core::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::{Duration, Instant};
 
-use weft_futex::{SpinWait, UnsafeCell};
 use weft_futex::atomic::AtomicU32;
+use weft_futex::{SpinWait, UnsafeCell};
 
 /// Nobody holds the lock.
 const UNLOCKED: u32 = 0;
@@ -84,7 +84,6 @@ const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
 /// Held, and a thread may be asleep on the word: unlock must wake one.
 const CONTENDED: u32 = 2;
-
 
 /// A mutual-exclusion lock protecting a value of type `T`.
 ///
@@ -233,8 +232,7 @@ impl<T: ?Sized> Mutex<T> {
         }
         // A deadline past the end of time means no deadline.
         let deadline = Instant::now().checked_add(timeout);
-        self.lock_contended(deadline)
-            .then(|| MutexGuard::new(self))
+        self.lock_contended(deadline).then(|| MutexGuard::new(self))
     }
 
     /// Whether some thread holds the lock at this instant. The answer may be

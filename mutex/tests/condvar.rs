@@ -81,12 +81,16 @@ fn wait_timeout_is_notified() {
 fn wait_timeout_while_gives_up_with_condition_true() {
     let m = Mutex::new(0);
     let cv = Condvar::new();
-    let (guard, timed_out) = cv.wait_timeout_while(m.lock(), Duration::from_millis(20), |n| *n == 0);
+    let (guard, timed_out) =
+        cv.wait_timeout_while(m.lock(), Duration::from_millis(20), |n| *n == 0);
     assert!(timed_out);
     assert_eq!(*guard, 0);
     drop(guard);
     let (_, timed_out) = cv.wait_timeout_while(m.lock(), Duration::ZERO, |n| *n != 0);
-    assert!(!timed_out, "a false condition returns at once, not as a timeout");
+    assert!(
+        !timed_out,
+        "a false condition returns at once, not as a timeout"
+    );
 }
 
 #[test]
@@ -159,7 +163,10 @@ fn waiter_sleeps_instead_of_spinning() {
         *done.lock() = true;
         cv.notify_one();
         let busy = waiter.join().unwrap();
-        assert!(busy < Duration::from_millis(50), "waiter used {busy:?} of CPU");
+        assert!(
+            busy < Duration::from_millis(50),
+            "waiter used {busy:?} of CPU"
+        );
     });
 }
 

@@ -112,7 +112,10 @@ fn wait_timeout_or_notify() {
         let (m, cv) = &*pair;
         let (guard, _timed_out) =
             cv.wait_timeout_while(m.lock(), Duration::from_secs(3600), |ready| !*ready);
-        assert!(*guard, "an hour never passes inside a model, so only a spurious timeout may retry");
+        assert!(
+            *guard,
+            "an hour never passes inside a model, so only a spurious timeout may retry"
+        );
         drop(guard);
         notifier.join().unwrap();
     });

@@ -1,8 +1,251 @@
-//! `cargo xtask ci`: a placeholder until the real task lands.
+//! `cargo xtask ci`: every check CI runs, in CI's order.
+//!
+//! `.ci/run` is this task and nothing else, so a contributor reproduces CI
+//! with one command. The steps:
+//!
+//! | step     | what it runs |
+//! |----------|--------------|
+//! | `fmt`    | `cargo fmt --all --check` |
+//! | `clippy` | `cargo clippy --workspace --all-targets -- -D warnings` |
+//! | `doc`    | `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings` |
+//! | `loom`   | the `tests/loom_*.rs` models, `--cfg loom`, release, `LOOM_MAX_PREEMPTIONS`, through nextest |
+//! | `miri`   | the primitives' tests under Miri, strict provenance, 16 seeds |
+//! | `tsan`   | the primitives' tests under ThreadSanitizer (`-Zbuild-std`) |
+//! | `test`   | `cargo test --workspace`, the README's test command, last |
+//!
+//! `cargo xtask ci miri tsan` runs only the steps named. The loom, Miri and
+//! ThreadSanitizer builds each get their own target directory under
+//! `target/`, so they do not invalidate each other or the normal build.
 
-/// Runs the `ci` task with the arguments that follow `ci` on the command line.
-///
-/// This placeholder accepts any arguments and does nothing yet.
-pub(crate) fn run(_args: &[String]) -> Result<(), String> {
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::workspace_root;
+use std::time::{Duration, Instant};
+
+/// The crates whose tests run under Miri and ThreadSanitizer: the
+/// primitives (each later primitive adds itself here).
+const PRIMITIVES: &[&str] = &["weft-futex", "weft-mutex"];
+
+/// Preemption bound for loom: with 3, every model finishes within seconds;
+/// unbounded, the 3-thread models run for many minutes.
+const LOOM_MAX_PREEMPTIONS: &str = "3";
+
+/// Miri's flags: strict provenance, and every test under 16 schedules.
+const MIRIFLAGS: &str = "-Zmiri-strict-provenance -Zmiri-many-seeds=0..16";
+
+/// All the steps, in the order they run.
+const STEPS: &[&str] = &["fmt", "clippy", "doc", "loom", "miri", "tsan", "test"];
+
+/// Runs the steps named in `args`, or all of them; stops at the first
+/// failure.
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let steps: Vec<&str> = if args.is_empty() {
+        STEPS.to_vec()
+    } else {
+        for arg in args {
+            if !STEPS.contains(&arg.as_str()) {
+                return Err(format!(
+                    "unknown CI step `{arg}`; the steps are: {}",
+                    STEPS.join(", ")
+                ));
+            }
+        }
+        STEPS
+            .iter()
+            .copied()
+            .filter(|s| args.iter().any(|a| a == s))
+            .collect()
+    };
+
+    let mut timings = Vec::new();
+    for step in steps {
+        println!("\n==> ci step `{step}`");
+        let start = Instant::now();
+        match step {
+            "fmt" => fmt()?,
+            "clippy" => clippy()?,
+            "doc" => doc()?,
+            "loom" => loom()?,
+            "miri" => miri()?,
+            "tsan" => tsan()?,
+            "test" => test()?,
+            _ => unreachable!("steps are checked above"),
+        }
+        timings.push((step, start.elapsed()));
+    }
+
+    println!("\n==> ci passed");
+    for (step, time) in timings {
+        println!("    {step:<7} {:>6.1} s", time.as_secs_f64());
+    }
     Ok(())
+}
+
+fn fmt() -> Result<(), String> {
+    run_cmd(cargo().args(["fmt", "--all", "--check"]))
+}
+
+fn clippy() -> Result<(), String> {
+    run_cmd(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn doc() -> Result<(), String> {
+    run_cmd(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+}
+
+/// The loom models. Loom aborts the process when a model fails, so each test
+/// must run in its own process, which is what nextest does; without nextest
+/// we fall back to `cargo test`, one process per test file.
+fn loom() -> Result<(), String> {
+    let runner: &[&str] = if has_nextest() {
+        &["nextest", "run", "--no-fail-fast"]
+    } else {
+        println!("cargo-nextest not found: running loom models with `cargo test`");
+        &["test"]
+    };
+    run_cmd(
+        cargo()
+            .args(runner)
+            .args(["--release", "--workspace", "--test", "loom_*"])
+            .env("RUSTFLAGS", "--cfg loom -D warnings")
+            .env("LOOM_MAX_PREEMPTIONS", LOOM_MAX_PREEMPTIONS)
+            .env("CARGO_TARGET_DIR", target_dir()?.join("loom")),
+    )
+}
+
+fn miri() -> Result<(), String> {
+    ensure_nightly_components()?;
+    run_cmd(
+        nightly_cargo()
+            .args(["miri", "test", "--tests"])
+            .args(package_args())
+            .env("MIRIFLAGS", MIRIFLAGS)
+            .env("CARGO_TARGET_DIR", target_dir()?.join("miri")),
+    )
+}
+
+/// ThreadSanitizer needs the standard library built with it too, hence
+/// `-Zbuild-std` and an explicit `--target`.
+fn tsan() -> Result<(), String> {
+    ensure_nightly_components()?;
+    let target = host_triple()?;
+    run_cmd(
+        nightly_cargo()
+            .args(["test", "-Zbuild-std", "--target", &target, "--tests"])
+            .args(package_args())
+            .env("RUSTFLAGS", "-Zsanitizer=thread")
+            .env("CARGO_TARGET_DIR", target_dir()?.join("tsan")),
+    )
+}
+
+/// The README's test command, run last so the log ends on its summary.
+fn test() -> Result<(), String> {
+    run_cmd(cargo().args(["test", "--workspace"]))
+}
+
+/// Cargo's target directory, under which each special build gets its own.
+fn target_dir() -> Result<PathBuf, String> {
+    crate::target_dir(&workspace_root())
+}
+
+/// `-p crate` for every primitive.
+fn package_args() -> Vec<&'static str> {
+    PRIMITIVES.iter().flat_map(|p| ["-p", p]).collect()
+}
+
+/// Miri and `-Zbuild-std` need the nightly's `miri` and `rust-src`
+/// components; add them only if missing.
+fn ensure_nightly_components() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["component", "list", "--toolchain", "nightly", "--installed"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    let list = String::from_utf8_lossy(&installed.stdout);
+    let missing: Vec<&str> = ["miri", "rust-src"]
+        .into_iter()
+        .filter(|c| !list.lines().any(|l| l.starts_with(c)))
+        .collect();
+    if installed.status.success() && missing.is_empty() {
+        return Ok(());
+    }
+    println!("adding nightly components: miri rust-src");
+    run_cmd(Command::new("rustup").args([
+        "component",
+        "add",
+        "--toolchain",
+        "nightly",
+        "miri",
+        "rust-src",
+    ]))
+}
+
+fn has_nextest() -> bool {
+    cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The host's target triple, from `rustc -vV`.
+fn host_triple() -> Result<String, String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .map_err(|e| format!("cannot run rustc: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .ok_or_else(|| "`rustc -vV` printed no host triple".into())
+}
+
+/// The cargo that runs this task.
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace_root());
+    cmd
+}
+
+/// Cargo on the nightly toolchain, through rustup (`$CARGO` is the stable
+/// toolchain's own binary and does not understand `+nightly`).
+fn nightly_cargo() -> Command {
+    let mut cmd = Command::new("rustup");
+    cmd.args(["run", "nightly", "cargo"])
+        .current_dir(workspace_root());
+    // The stable cargo that started us exports its own toolchain and flags.
+    cmd.env_remove("RUSTUP_TOOLCHAIN").env_remove("RUSTC");
+    cmd
+}
+
+/// Runs `cmd` with inherited output; an error names the command.
+fn run_cmd(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let start = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {shown}: {e}"))?;
+    let took = start.elapsed();
+    if status.success() {
+        println!("    ok in {}", seconds(took));
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status}) after {}", seconds(took)))
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
 }

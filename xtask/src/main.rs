@@ -8,6 +8,8 @@
 mod bench;
 mod ci;
 
+use std::env;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The usage text printed by `cargo xtask`, `cargo xtask help` and on errors.
@@ -47,5 +49,36 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Returns the workspace root, the parent of this crate's directory.
+pub(crate) fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// Returns Cargo's target directory as an absolute path: `$CARGO_TARGET_DIR`
+/// if it is set, otherwise `<workspace root>/target`.
+///
+/// Cargo reads a relative `$CARGO_TARGET_DIR` against the current directory,
+/// so it is resolved against ours here; the child `cargo bench` then gets the
+/// absolute path, because it runs from the workspace root instead. A
+/// `build.target-dir` in Cargo's configuration is not consulted: Weft sets
+/// none, and criterion's results land in the right place regardless,
+/// because `run_cargo_bench` tells criterion where to write them.
+pub(crate) fn target_dir(root: &Path) -> Result<PathBuf, String> {
+    match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                Ok(dir)
+            } else {
+                let current = env::current_dir()
+                    .map_err(|error| format!("cannot read the current directory: {error}"))?;
+                Ok(current.join(dir))
+            }
+        }
+        _ => Ok(root.join("target")),
     }
 }
