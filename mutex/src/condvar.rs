@@ -15,7 +15,7 @@
 //! `seq`, unlock the mutex, then `futex_wait(seq, value read)`. On return,
 //! count ourselves out and lock the mutex again. Between the unlock and the
 //! sleep the waiter watches `seq` for a few microseconds
-//! ([`SpinWait`](weft_futex::SpinWait)): when the notification comes that
+//! ([`SpinWait`]): when the notification comes that
 //! fast, as in a hand-off between two running threads, catching it awake
 //! saves two context switches.
 //!
