@@ -25,7 +25,14 @@ use std::time::{Duration, Instant};
 
 /// The crates whose tests run under Miri and ThreadSanitizer: the
 /// primitives (each later primitive adds itself here).
-const PRIMITIVES: &[&str] = &["weft-futex", "weft-mutex"];
+const PRIMITIVES: &[&str] = &[
+    "weft-futex",
+    "weft-mutex",
+    "weft-semaphore",
+    "weft-barrier",
+    "weft-queue",
+    "weft-pool",
+];
 
 /// Preemption bound for loom: with 3, every model finishes within seconds;
 /// unbounded, the 3-thread models run for many minutes.

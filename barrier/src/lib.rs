@@ -1,0 +1,1 @@
+//! A reusable barrier on futex words. (under construction)

@@ -1,0 +1,1 @@
+//! A counting semaphore on a futex word. (under construction)
