@@ -1,1 +1,60 @@
-//! A lock-free MPMC queue with futex blocking, and bounded, unbounded and rendezvous channels over it. (under construction)
+//! A multi-producer multi-consumer FIFO queue, and channels over it.
+//!
+//! - [`Queue<T>`]: a queue shared by reference; every method takes `&self`.
+//!   [`Queue::bounded`] holds at most `capacity` values and makes `push`
+//!   wait while full; [`Queue::unbounded`] never makes it wait. `pop` waits
+//!   while empty. [`Queue::close`] ends it: pushes fail, pops drain what is
+//!   left and then report the end.
+//! - [`bounded`] and [`unbounded`] return a channel's ([`Sender`],
+//!   [`Receiver`]) pair, in crossbeam-channel's style, over the same queue;
+//!   `bounded(0)` is a rendezvous channel. The channel closes itself when
+//!   the last handle on either side drops.
+//!
+//! The bounded queue is Vyukov's ring of stamped slots ([`array`] module),
+//! the unbounded one a linked list of blocks ([`list`]), both lock-free.
+//! A thread that must wait spins briefly and then sleeps on a futex word
+//! that the other side bumps ([`signal`]), so a push or pop with nobody
+//! waiting makes no system call, and a sleeping thread costs nothing.
+//!
+//! # Which to use
+//!
+//! Use a `Queue` when the queue is a shared object with an explicit end
+//! (the work list of a pool, a pipeline stage that someone shuts down).
+//! Use the channel handles when ownership decides the end: the channel
+//! disconnects when the senders (or receivers) are gone, with no `close`
+//! to forget. For one producer and one consumer, a single-producer
+//! single-consumer ring (not in Weft) can be faster; when you need
+//! `select!` over several channels, use crossbeam-channel.
+//!
+//! # Example
+//!
+//! ```
+//! let (tx, rx) = weft_queue::bounded(64);
+//! std::thread::scope(|s| {
+//!     for id in 0..4 {
+//!         let tx = tx.clone();
+//!         s.spawn(move || {
+//!             for i in 0..100 {
+//!                 tx.send((id, i)).unwrap();
+//!             }
+//!         });
+//!     }
+//!     drop(tx); // the channel ends when the last sender is gone
+//!     assert_eq!(rx.iter().count(), 400);
+//! });
+//! ```
+
+pub mod array;
+mod channel;
+mod error;
+pub mod list;
+mod queue;
+pub mod signal;
+mod zero;
+
+pub use channel::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
+pub use error::{
+    PopTimeoutError, PushError, PushTimeoutError, RecvError, RecvTimeoutError, SendError,
+    SendTimeoutError, TryPopError, TryPushError, TryRecvError, TrySendError,
+};
+pub use queue::Queue;

@@ -1,0 +1,334 @@
+//! The bounded flavor: a ring of slots with sequence stamps.
+//!
+//! # Implementation
+//!
+//! This is Dmitry Vyukov's bounded MPMC queue ("Bounded MPMC queue",
+//! 1024cores.net, 2010), in the form crossbeam-channel's array flavor gave
+//! it: any capacity, not only powers of two, and a "closed" bit in the tail.
+//!
+//! **Positions.** `head` (next slot to read) and `tail` (next slot to
+//! write) only grow. Each is a *lap* and an *index* packed in one word:
+//!
+//! ```text
+//!   position = lap * one_lap + index        index < capacity
+//!   one_lap  = 2 * mark_bit                 mark_bit = (capacity + 1).next_power_of_two()
+//!   tail also carries mark_bit: set once the queue is closed
+//! ```
+//!
+//! Moving past the last index goes to index 0 of the next lap. Counting laps
+//! is what lets a slot tell a full ring from an empty one.
+//!
+//! **Slots.** Every slot has a `stamp` that says whose turn it is:
+//!
+//! - `stamp == position`: the slot is free for the producer at `position`
+//!   (initially slot `i` has stamp `i`, lap 0);
+//! - `stamp == position + 1`: it holds the value for the consumer at
+//!   `position`;
+//! - after reading, the consumer sets `stamp = position + one_lap`: free for
+//!   the producer one lap later.
+//!
+//! **Push.** Read `tail` and its slot's stamp. If `stamp == tail`, the slot
+//! is free: claim it by moving `tail` forward with a compare-and-swap, write
+//! the value, then publish it with `stamp = tail + 1`. If the stamp is one
+//! lap behind (`stamp + one_lap == tail + 1`), the consumer of the previous
+//! lap has not read the slot yet: the queue is full if `head` confirms it
+//! (`head + one_lap == tail`). Any other stamp means another producer got
+//! there first; reload and retry.
+//!
+//! **Pop** is the mirror image: `stamp == head + 1` means a value waits;
+//! claim it by moving `head`, read, and free the slot for the next lap.
+//! `stamp == head` means the slot is not written yet: the queue is empty if
+//! `tail` equals `head`; otherwise a producer has claimed the slot and is
+//! writing it right now, and the consumer waits a moment for it. That short
+//! wait is what makes "a `push` that returned is visible to every later
+//! `pop`" true.
+//!
+//! # Memory ordering
+//!
+//! The value itself is published by the stamp: the producer writes the value
+//! and then stores the stamp with `Release`; a consumer loads the stamp with
+//! `Acquire` before it reads the value. The same pair in the other direction
+//! (consumer's `Release` store of the next-lap stamp, producer's `Acquire`
+//! load) makes sure a producer never overwrites a value still being read.
+//!
+//! `head` and `tail` move with `SeqCst` compare-and-swaps, and the full and
+//! empty checks read the other index after a `SeqCst` fence. Together they
+//! make a Dekker pair with the sleep protocol in [`crate::signal`]: a
+//! thread about to sleep registers and then checks the other index, a thread
+//! that moved an index then checks for sleepers, and `SeqCst` forbids both
+//! from missing each other.
+
+use core::mem::MaybeUninit;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+
+use crossbeam_utils::CachePadded;
+use weft_futex::{SpinWait, UnsafeCell};
+use weft_futex::atomic::{AtomicUsize, fence};
+
+/// One cell of the ring.
+struct Slot<T> {
+    /// Whose turn it is; see the module documentation.
+    stamp: AtomicUsize,
+    /// Initialized exactly when `stamp == position + 1` for some position.
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
+/// Why a push did not happen.
+pub(crate) enum PushFail<T> {
+    Full(T),
+    Closed(T),
+}
+
+/// Why a pop did not happen.
+pub(crate) enum PopFail {
+    Empty,
+    Closed,
+}
+
+/// A bounded lock-free MPMC queue.
+pub(crate) struct Array<T> {
+    /// Next position to read.
+    head: CachePadded<AtomicUsize>,
+    /// Next position to write; `mark_bit` set once closed.
+    tail: CachePadded<AtomicUsize>,
+    buffer: Box<[Slot<T>]>,
+    capacity: usize,
+    /// The closed bit, just above the largest index.
+    mark_bit: usize,
+    /// Adding `one_lap` to a position moves it to the same index one lap on.
+    one_lap: usize,
+}
+
+/// Values cross threads through the queue, so it is shareable when they may
+/// be sent.
+// SAFETY: every value is written by one producer and read by one consumer,
+// handed over through the stamps (Release/Acquire), so no value is ever
+// accessed by two threads at once; `T: Send` lets it change threads.
+unsafe impl<T: Send> Sync for Array<T> {}
+// SAFETY: as above; owning the queue owns its values.
+unsafe impl<T: Send> Send for Array<T> {}
+
+impl<T> Array<T> {
+    /// A queue holding at most `capacity` values.
+    ///
+    /// Panics if `capacity` is zero, or too large to index or to allocate;
+    /// the allocation is tried fallibly so a huge capacity panics with a
+    /// message instead of aborting the process.
+    pub(crate) fn new(capacity: usize) -> Self {
+        assert!(capacity > 0, "capacity must be non-zero");
+        let mark_bit = capacity
+            .checked_add(1)
+            .and_then(usize::checked_next_power_of_two)
+            .filter(|m| m.checked_mul(4).is_some())
+            .unwrap_or_else(|| panic!("capacity {capacity} is too large for a bounded queue"));
+        let mut slots = Vec::new();
+        if slots.try_reserve_exact(capacity).is_err() {
+            panic!(
+                "cannot allocate a bounded queue of capacity {capacity} ({} bytes)",
+                capacity.saturating_mul(size_of::<Slot<T>>())
+            );
+        }
+        slots.extend((0..capacity).map(|i| Slot {
+            stamp: AtomicUsize::new(i),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        }));
+        Self {
+            head: CachePadded::new(AtomicUsize::new(0)),
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            buffer: slots.into_boxed_slice(),
+            capacity,
+            mark_bit,
+            one_lap: mark_bit * 2,
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The position one step after `position` (which carries no mark).
+    #[inline]
+    fn next(&self, position: usize) -> usize {
+        let index = position & (self.mark_bit - 1);
+        if index + 1 < self.capacity {
+            position + 1
+        } else {
+            // Index 0 of the next lap.
+            (position & !(self.one_lap - 1)).wrapping_add(self.one_lap)
+        }
+    }
+
+    /// Pushes without blocking.
+    pub(crate) fn try_push(&self, value: T) -> Result<(), PushFail<T>> {
+        let mut spin = SpinWait::new();
+        let mut tail = self.tail.load(Relaxed);
+        loop {
+            if tail & self.mark_bit != 0 {
+                return Err(PushFail::Closed(value));
+            }
+            let slot = &self.buffer[tail & (self.mark_bit - 1)];
+            // Acquire: pairs with the consumer's Release store of this
+            // stamp, so its read of the old value is finished.
+            let stamp = slot.stamp.load(Acquire);
+
+            if stamp == tail {
+                // SeqCst: one half of the Dekker pair with sleeping
+                // consumers (see the module documentation).
+                match self
+                    .tail
+                    .compare_exchange_weak(tail, self.next(tail), SeqCst, Relaxed)
+                {
+                    Ok(_) => {
+                        // SAFETY: the compare-and-swap made this thread the
+                        // only producer for this position, and the stamp
+                        // says the slot's previous value was consumed.
+                        slot.value.with_mut(|v| unsafe { (*v).write(value) });
+                        // Release: publishes the value to the consumer's
+                        // Acquire load of the stamp.
+                        slot.stamp.store(tail + 1, Release);
+                        return Ok(());
+                    }
+                    Err(now) => {
+                        tail = now;
+                        snooze(&mut spin);
+                    }
+                }
+            } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
+                // The slot still holds last lap's value: full, unless a
+                // consumer has moved `head` in the meantime.
+                fence(SeqCst);
+                let head = self.head.load(Relaxed);
+                if head.wrapping_add(self.one_lap) == tail {
+                    return Err(PushFail::Full(value));
+                }
+                snooze(&mut spin);
+                tail = self.tail.load(Relaxed);
+            } else {
+                // Another producer claimed this position; catch up.
+                snooze(&mut spin);
+                tail = self.tail.load(Relaxed);
+            }
+        }
+    }
+
+    /// Pops without blocking. A queue that is closed still yields what it
+    /// holds; `Closed` comes only once it is empty.
+    pub(crate) fn try_pop(&self) -> Result<T, PopFail> {
+        let mut spin = SpinWait::new();
+        let mut head = self.head.load(Relaxed);
+        loop {
+            let slot = &self.buffer[head & (self.mark_bit - 1)];
+            // Acquire: pairs with the producer's Release store of this
+            // stamp, making its value visible.
+            let stamp = slot.stamp.load(Acquire);
+
+            if stamp == head + 1 {
+                // SeqCst: one half of the Dekker pair with sleeping
+                // producers.
+                match self
+                    .head
+                    .compare_exchange_weak(head, self.next(head), SeqCst, Relaxed)
+                {
+                    Ok(_) => {
+                        // SAFETY: the compare-and-swap made this thread the
+                        // only consumer for this position, and the stamp
+                        // says the value was written.
+                        let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+                        // Release: tells the producer one lap on that the
+                        // value has been moved out.
+                        slot.stamp
+                            .store(head.wrapping_add(self.one_lap), Release);
+                        return Ok(value);
+                    }
+                    Err(now) => {
+                        head = now;
+                        snooze(&mut spin);
+                    }
+                }
+            } else if stamp == head {
+                // Not written yet: empty, unless a producer already claimed
+                // the position and is writing it.
+                fence(SeqCst);
+                let tail = self.tail.load(Relaxed);
+                if tail & !self.mark_bit == head {
+                    return Err(if tail & self.mark_bit != 0 {
+                        PopFail::Closed
+                    } else {
+                        PopFail::Empty
+                    });
+                }
+                snooze(&mut spin);
+                head = self.head.load(Relaxed);
+            } else {
+                // Another consumer took this position; catch up.
+                snooze(&mut spin);
+                head = self.head.load(Relaxed);
+            }
+        }
+    }
+
+    /// Sets the closed bit; returns `true` if this call set it.
+    pub(crate) fn close(&self) -> bool {
+        // SeqCst: a Dekker partner like a push (sleepers must see it).
+        let tail = self.tail.fetch_or(self.mark_bit, SeqCst);
+        tail & self.mark_bit == 0
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tail.load(SeqCst) & self.mark_bit != 0
+    }
+
+    /// The number of values in the queue at one instant.
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            // Read tail, then head, then tail again: if tail did not move,
+            // the pair is a consistent snapshot.
+            let tail = self.tail.load(SeqCst);
+            let head = self.head.load(SeqCst);
+            if self.tail.load(SeqCst) == tail {
+                let tail = tail & !self.mark_bit;
+                let head_index = head & (self.mark_bit - 1);
+                let tail_index = tail & (self.mark_bit - 1);
+                return if head_index < tail_index {
+                    tail_index - head_index
+                } else if head_index > tail_index {
+                    self.capacity - head_index + tail_index
+                } else if tail == head {
+                    0
+                } else {
+                    self.capacity
+                };
+            }
+        }
+    }
+}
+
+impl<T> Drop for Array<T> {
+    fn drop(&mut self) {
+        if !core::mem::needs_drop::<T>() {
+            return;
+        }
+        // Relaxed: `&mut self` means no other thread is inside.
+        let head = self.head.load(Relaxed);
+        let len = self.len();
+        let mut index = head & (self.mark_bit - 1);
+        for _ in 0..len {
+            let slot = &mut self.buffer[index];
+            // SAFETY: the `len` slots from `head` on hold values that were
+            // written and never read.
+            unsafe { slot.value.get_mut().assume_init_drop() };
+            index = if index + 1 == self.capacity { 0 } else { index + 1 };
+        }
+    }
+}
+
+/// Waits a moment for another thread that is in the middle of an operation
+/// on the same slot (it claimed the position and has not stamped it yet):
+/// the [`SpinWait`] schedule, then yields for as long as it takes. The other
+/// thread is running, or about to, so this never waits long.
+#[inline]
+pub(crate) fn snooze(spin: &mut SpinWait) {
+    if !spin.spin() {
+        weft_futex::yield_now();
+    }
+}

@@ -1,0 +1,415 @@
+//! Channel handles over the queue, in crossbeam-channel's style.
+//!
+//! A channel is one shared [`Queue`] (or, for `bounded(0)`, a rendezvous
+//! point) plus two counts: live [`Sender`]s and live [`Receiver`]s. Both
+//! handles are `Clone`, so a channel has any number of each.
+//!
+//! **Disconnection** follows from the counts. When the last sender drops,
+//! the queue is closed: receivers drain what is queued and then get
+//! `Disconnected`. When the last receiver drops, the queue is closed too:
+//! sends fail and hand their value back. Values still queued then are
+//! dropped when the last handle goes. So every value is received exactly
+//! once, or returned in an error, or dropped with the channel.
+
+use core::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+use std::time::{Duration, Instant};
+
+use weft_futex::atomic::AtomicUsize;
+
+use crate::queue::deadline;
+use crate::zero::{RecvFail, SendFail, Zero};
+use crate::{
+    PopTimeoutError, PushTimeoutError, Queue, RecvError, RecvTimeoutError, SendError,
+    SendTimeoutError, TryPopError, TryPushError, TryRecvError, TrySendError,
+};
+
+enum Flavor<T> {
+    Queue(Queue<T>),
+    Zero(Zero<T>),
+}
+
+struct Channel<T> {
+    flavor: Flavor<T>,
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+}
+
+impl<T> Channel<T> {
+    fn new(flavor: Flavor<T>) -> Arc<Self> {
+        Arc::new(Self {
+            flavor,
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        })
+    }
+
+    fn disconnect(&self) {
+        match &self.flavor {
+            Flavor::Queue(queue) => {
+                queue.close();
+            }
+            Flavor::Zero(zero) => {
+                zero.close();
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match &self.flavor {
+            Flavor::Queue(queue) => queue.len(),
+            Flavor::Zero(_) => 0,
+        }
+    }
+
+    fn capacity(&self) -> Option<usize> {
+        match &self.flavor {
+            Flavor::Queue(queue) => queue.capacity(),
+            Flavor::Zero(_) => Some(0),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        match &self.flavor {
+            Flavor::Queue(queue) => queue.is_full(),
+            Flavor::Zero(_) => true,
+        }
+    }
+}
+
+/// A channel that holds at most `capacity` messages; `bounded(0)` is a
+/// rendezvous channel, where a send completes only when a receiver takes
+/// the value.
+///
+/// # Panics
+///
+/// If `capacity` is too large to allocate.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = weft_queue::bounded(0);
+/// std::thread::scope(|s| {
+///     s.spawn(move || tx.send("hand-off").unwrap());
+///     assert_eq!(rx.recv(), Ok("hand-off"));
+/// });
+/// ```
+pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let flavor = if capacity == 0 {
+        Flavor::Zero(Zero::new())
+    } else {
+        Flavor::Queue(Queue::bounded(capacity))
+    };
+    handles(Channel::new(flavor))
+}
+
+/// A channel without a capacity limit: `send` never waits.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, rx) = weft_queue::unbounded();
+/// for i in 0..3 {
+///     tx.send(i).unwrap();
+/// }
+/// drop(tx);
+/// assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1, 2]);
+/// ```
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    handles(Channel::new(Flavor::Queue(Queue::unbounded())))
+}
+
+fn handles<T>(channel: Arc<Channel<T>>) -> (Sender<T>, Receiver<T>) {
+    (
+        Sender {
+            channel: channel.clone(),
+        },
+        Receiver { channel },
+    )
+}
+
+/// The sending half of a channel. Clone it for more senders; when the last
+/// one drops, receivers see the channel disconnect once it is drained.
+pub struct Sender<T> {
+    channel: Arc<Channel<T>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting while the channel is full (or, for a
+    /// rendezvous channel, until a receiver takes it).
+    ///
+    /// # Errors
+    ///
+    /// If every receiver is gone, the value comes back in the error.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.send_until(value, None).map_err(|e| SendError(e.into_inner()))
+    }
+
+    /// Sends `value` if that needs no waiting: there is room, or (for a
+    /// rendezvous channel) a receiver is already waiting in `recv`.
+    ///
+    /// # Errors
+    ///
+    /// `Full` or `Disconnected`, with the value. A full channel without
+    /// receivers reports `Disconnected`.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match &self.channel.flavor {
+            Flavor::Queue(queue) => queue.try_push(value).map_err(|e| match e {
+                TryPushError::Full(v) => TrySendError::Full(v),
+                TryPushError::Closed(v) => TrySendError::Disconnected(v),
+            }),
+            Flavor::Zero(zero) => zero.try_send(value).map_err(|e| match e {
+                SendFail::Timeout(v) => TrySendError::Full(v),
+                SendFail::Closed(v) => TrySendError::Disconnected(v),
+            }),
+        }
+    }
+
+    /// Sends `value`, waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// `Timeout` or `Disconnected`, with the value.
+    pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.send_until(value, Some(deadline(timeout)))
+    }
+
+    fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        match &self.channel.flavor {
+            Flavor::Queue(queue) => queue.push_until(value, deadline).map_err(|e| match e {
+                PushTimeoutError::Timeout(v) => SendTimeoutError::Timeout(v),
+                PushTimeoutError::Closed(v) => SendTimeoutError::Disconnected(v),
+            }),
+            Flavor::Zero(zero) => zero.send(value, deadline).map_err(|e| match e {
+                SendFail::Timeout(v) => SendTimeoutError::Timeout(v),
+                SendFail::Closed(v) => SendTimeoutError::Disconnected(v),
+            }),
+        }
+    }
+
+    /// The number of messages queued at one instant (always 0 for a
+    /// rendezvous channel).
+    pub fn len(&self) -> usize {
+        self.channel.len()
+    }
+
+    /// Whether no message was queued at one instant.
+    pub fn is_empty(&self) -> bool {
+        self.channel.len() == 0
+    }
+
+    /// Whether the channel was full at one instant (always `true` for a
+    /// rendezvous channel, always `false` for an unbounded one).
+    pub fn is_full(&self) -> bool {
+        self.channel.is_full()
+    }
+
+    /// The capacity: `Some(0)` for a rendezvous channel, `None` for an
+    /// unbounded one.
+    pub fn capacity(&self) -> Option<usize> {
+        self.channel.capacity()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        // Relaxed: a new handle is made from a live one, so the count
+        // cannot reach zero meanwhile (as in `Arc::clone`).
+        self.channel.senders.fetch_add(1, Relaxed);
+        Self {
+            channel: self.channel.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        // AcqRel: the last sender's decrement comes after every other
+        // sender's, so its close follows all their sends.
+        if self.channel.senders.fetch_sub(1, AcqRel) == 1 {
+            self.channel.disconnect();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+/// The receiving half of a channel. Clone it for more receivers; when the
+/// last one drops, sends fail and hand their value back.
+pub struct Receiver<T> {
+    channel: Arc<Channel<T>>,
+}
+
+impl<T> Receiver<T> {
+    /// Receives the oldest message, waiting while the channel is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once the channel is empty and every sender is gone.
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.recv_until(None).map_err(|_| RecvError)
+    }
+
+    /// Receives a message if one is there right now (for a rendezvous
+    /// channel: if a sender is waiting in `send`).
+    ///
+    /// # Errors
+    ///
+    /// `Empty`, or `Disconnected` once empty and every sender is gone.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        match &self.channel.flavor {
+            Flavor::Queue(queue) => queue.try_pop().map_err(|e| match e {
+                TryPopError::Empty => TryRecvError::Empty,
+                TryPopError::Closed => TryRecvError::Disconnected,
+            }),
+            Flavor::Zero(zero) => zero.try_recv().map_err(|e| match e {
+                RecvFail::Timeout => TryRecvError::Empty,
+                RecvFail::Closed => TryRecvError::Disconnected,
+            }),
+        }
+    }
+
+    /// Receives a message, waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// `Timeout`, or `Disconnected` once empty and every sender is gone.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.recv_until(Some(deadline(timeout)))
+    }
+
+    fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match &self.channel.flavor {
+            Flavor::Queue(queue) => queue.pop_until(deadline).map_err(|e| match e {
+                PopTimeoutError::Timeout => RecvTimeoutError::Timeout,
+                PopTimeoutError::Closed => RecvTimeoutError::Disconnected,
+            }),
+            Flavor::Zero(zero) => zero.recv(deadline).map_err(|e| match e {
+                RecvFail::Timeout => RecvTimeoutError::Timeout,
+                RecvFail::Closed => RecvTimeoutError::Disconnected,
+            }),
+        }
+    }
+
+    /// A blocking iterator over messages; it ends when the channel is
+    /// empty and every sender is gone.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { receiver: self }
+    }
+
+    /// An iterator over the messages queued right now; it never waits.
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { receiver: self }
+    }
+
+    /// The number of messages queued at one instant.
+    pub fn len(&self) -> usize {
+        self.channel.len()
+    }
+
+    /// Whether no message was queued at one instant.
+    pub fn is_empty(&self) -> bool {
+        self.channel.len() == 0
+    }
+
+    /// Whether the channel was full at one instant.
+    pub fn is_full(&self) -> bool {
+        self.channel.is_full()
+    }
+
+    /// The capacity: `Some(0)` for a rendezvous channel, `None` for an
+    /// unbounded one.
+    pub fn capacity(&self) -> Option<usize> {
+        self.channel.capacity()
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        // Relaxed: as in `Sender::clone`.
+        self.channel.receivers.fetch_add(1, Relaxed);
+        Self {
+            channel: self.channel.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        // AcqRel: as in `Sender::drop`.
+        if self.channel.receivers.fetch_sub(1, AcqRel) == 1 {
+            self.channel.disconnect();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").finish_non_exhaustive()
+    }
+}
+
+/// Blocking iterator from [`Receiver::iter`].
+#[derive(Debug)]
+pub struct Iter<'a, T> {
+    receiver: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+/// Non-blocking iterator from [`Receiver::try_iter`].
+#[derive(Debug)]
+pub struct TryIter<'a, T> {
+    receiver: &'a Receiver<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.try_recv().ok()
+    }
+}
+
+/// Owning blocking iterator, from `Receiver::into_iter`.
+#[derive(Debug)]
+pub struct IntoIter<T> {
+    receiver: Receiver<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.receiver.recv().ok()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { receiver: self }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}

@@ -1,0 +1,429 @@
+//! The unbounded flavor: a linked list of blocks of slots.
+//!
+//! # Implementation
+//!
+//! The queue is a singly linked list of fixed-size blocks, each an array of
+//! [`BLOCK_CAP`] slots; producers fill the tail block, consumers drain the
+//! head block. This is the design of crossbeam-channel's list flavor (after
+//! Vyukov's unbounded queue and Michael & Scott's linked queue). Memory is
+//! reclaimed without a garbage collector: the consumers of a block free it
+//! once every slot in it has been read.
+//!
+//! **Positions.** `head` and `tail` each hold an index and a block pointer.
+//! An index counts slots, shifted left by one to keep bit 0 for a flag:
+//!
+//! ```text
+//!   index = (block_number * LAP + offset) << 1 | flag     offset < LAP
+//!   offset in 0..BLOCK_CAP is a slot; offset == BLOCK_CAP (the one extra
+//!   step of a lap) means "the next block is being installed, wait"
+//!   flag in tail: the queue is closed
+//!   flag in head: the head block has a successor (so it is not the last)
+//! ```
+//!
+//! **Push.** Claim the tail position with a compare-and-swap on the tail
+//! index. The producer that claims the *last* slot of a block also installs
+//! the next block (allocated beforehand, so nobody waits on an allocation
+//! inside the critical window): it points `tail` at the new block and links
+//! it from the old one. Producers that arrive meanwhile see offset
+//! `BLOCK_CAP` and wait for the installation. Then the producer writes the
+//! value and sets the slot's `WRITE` bit.
+//!
+//! **Pop.** Claim the head position with a compare-and-swap on the head
+//! index, unless the queue is empty (`head == tail`, checked only while the
+//! head block has no successor). The consumer that claims the last slot of
+//! a block moves `head` to the next block. Then it waits for the slot's
+//! `WRITE` bit (a producer may have claimed it and still be writing), reads
+//! the value and sets `READ`.
+//!
+//! **Freeing a block.** A block can go once every one of its slots has been
+//! read, but the consumers of its slots finish in any order. The consumer of
+//! the last slot starts the destruction: it walks the other slots, and for
+//! each one not yet `READ` it sets `DESTROY` and stops, handing the job to
+//! that slot's consumer. A consumer that sets `READ` and finds `DESTROY`
+//! already set resumes the walk from the next slot. Whoever reaches the end
+//! frees the block: exactly one thread, after every read.
+//!
+//! # Memory ordering
+//!
+//! A value is published by its slot's `WRITE` bit (`Release` by the
+//! producer, `Acquire` by the consumer). Blocks are published by `Release`
+//! stores of the block pointers and the `next` link, read with `Acquire`.
+//! The `READ` and `DESTROY` bits use `AcqRel` read-modify-writes, so the
+//! thread that frees a block happens after every read of its slots. As in
+//! the bounded flavor, the indices move with `SeqCst` compare-and-swaps and
+//! the empty check reads `tail` after a `SeqCst` fence: the Dekker pair with
+//! the sleep protocol in [`crate::signal`].
+
+use core::mem::MaybeUninit;
+use core::ptr;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+
+use crossbeam_utils::CachePadded;
+use weft_futex::atomic::{AtomicPtr, AtomicUsize, fence};
+use weft_futex::{SpinWait, UnsafeCell};
+
+use crate::array::{PopFail, snooze};
+
+/// Slot states, as bits.
+const WRITE: usize = 1;
+const READ: usize = 2;
+const DESTROY: usize = 4;
+
+/// Steps in one lap of the index: one per slot, plus one that means "the
+/// next block is being installed". Small under loom, so that a model with a
+/// handful of values crosses a block boundary.
+#[cfg(not(loom))]
+const LAP: usize = 32;
+#[cfg(loom)]
+const LAP: usize = 3;
+
+/// Slots in a block.
+pub const BLOCK_CAP: usize = LAP - 1;
+
+/// Indices are shifted by one to make room for the flag bit.
+const SHIFT: usize = 1;
+/// In `tail`: closed. In `head`: the head block has a successor.
+const FLAG: usize = 1;
+
+struct Slot<T> {
+    value: UnsafeCell<MaybeUninit<T>>,
+    /// `WRITE`, `READ` and `DESTROY` bits.
+    state: AtomicUsize,
+}
+
+impl<T> Slot<T> {
+    /// Waits until the producer that claimed this slot has written it.
+    fn wait_write(&self) {
+        let mut spin = SpinWait::new();
+        // Acquire: pairs with the producer's Release `fetch_or(WRITE)`.
+        while self.state.load(Acquire) & WRITE == 0 {
+            snooze(&mut spin);
+        }
+    }
+}
+
+struct Block<T> {
+    /// The next block, once installed.
+    next: AtomicPtr<Block<T>>,
+    slots: [Slot<T>; BLOCK_CAP],
+}
+
+impl<T> Block<T> {
+    fn new() -> Box<Self> {
+        Box::new(Self {
+            next: AtomicPtr::new(ptr::null_mut()),
+            slots: core::array::from_fn(|_| Slot {
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+                state: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    /// Waits until the next block is linked.
+    fn wait_next(&self) -> *mut Self {
+        let mut spin = SpinWait::new();
+        loop {
+            // Acquire: pairs with the Release store of the link in `push`.
+            let next = self.next.load(Acquire);
+            if !next.is_null() {
+                return next;
+            }
+            snooze(&mut spin);
+        }
+    }
+
+    /// Continues freeing `block` from slot `start` on; see "Freeing a
+    /// block".
+    ///
+    /// # Safety
+    ///
+    /// `block` must be a live block whose slots before `start` (and its last
+    /// slot) have all been read, and the caller must be the one thread
+    /// entitled to continue its destruction.
+    unsafe fn destroy(block: *mut Self, start: usize) {
+        // The last slot's consumer started the destruction, so that slot
+        // needs no mark.
+        for i in start..BLOCK_CAP - 1 {
+            // SAFETY: the block is live until this function frees it; the
+            // caller's entitlement means nobody else frees it meanwhile.
+            let slot = unsafe { &(*block).slots[i] };
+            // AcqRel: if the slot was read, Acquire makes its read happen
+            // before the free; if not, Release hands our walk to its reader.
+            if slot.state.load(Acquire) & READ == 0
+                && slot.state.fetch_or(DESTROY, AcqRel) & READ == 0
+            {
+                // The slot's consumer is still reading; it will resume.
+                return;
+            }
+        }
+        // SAFETY: every slot has been read and nobody else holds the block;
+        // it was created by `Box::into_raw`.
+        drop(unsafe { Box::from_raw(block) });
+    }
+}
+
+/// One end of the list.
+struct Position<T> {
+    /// Shifted slot index and flag; see the module documentation.
+    index: AtomicUsize,
+    block: AtomicPtr<Block<T>>,
+}
+
+/// An unbounded lock-free MPMC queue.
+pub(crate) struct List<T> {
+    head: CachePadded<Position<T>>,
+    tail: CachePadded<Position<T>>,
+}
+
+// SAFETY: each value is written by one producer and read by one consumer,
+// handed over through its slot's WRITE bit; blocks are freed by exactly one
+// thread after every read. `T: Send` lets values change threads.
+unsafe impl<T: Send> Sync for List<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for List<T> {}
+
+impl<T> List<T> {
+    pub(crate) fn new() -> Self {
+        // The first block is allocated up front, so no push has to race to
+        // install it.
+        let first = Box::into_raw(Block::new());
+        Self {
+            head: CachePadded::new(Position {
+                index: AtomicUsize::new(0),
+                block: AtomicPtr::new(first),
+            }),
+            tail: CachePadded::new(Position {
+                index: AtomicUsize::new(0),
+                block: AtomicPtr::new(first),
+            }),
+        }
+    }
+
+    /// Pushes `value`, or hands it back if the queue is closed.
+    pub(crate) fn push(&self, value: T) -> Result<(), T> {
+        let mut spin = SpinWait::new();
+        let mut tail = self.tail.index.load(Acquire);
+        // Acquire: pairs with the Release store that installed the block.
+        let mut block = self.tail.block.load(Acquire);
+        let mut next_block: Option<Box<Block<T>>> = None;
+
+        loop {
+            if tail & FLAG != 0 {
+                return Err(value);
+            }
+            let offset = (tail >> SHIFT) % LAP;
+
+            // Another producer is installing the next block.
+            if offset == BLOCK_CAP {
+                snooze(&mut spin);
+                tail = self.tail.index.load(Acquire);
+                block = self.tail.block.load(Acquire);
+                continue;
+            }
+
+            // Allocate before claiming the last slot, so that the window in
+            // which others wait for the new block holds no allocation.
+            if offset + 1 == BLOCK_CAP && next_block.is_none() {
+                next_block = Some(Block::new());
+            }
+
+            let new_tail = tail + (1 << SHIFT);
+            // SeqCst: the producer's half of the Dekker pair with sleeping
+            // consumers. Acquire on failure: the fresh index comes with its
+            // block below.
+            match self
+                .tail
+                .index
+                .compare_exchange_weak(tail, new_tail, SeqCst, Acquire)
+            {
+                Ok(_) => {
+                    if offset + 1 == BLOCK_CAP {
+                        // We claimed the last slot: install the next block.
+                        // Skipping one index step leaves offset BLOCK_CAP
+                        // behind, so the next lap starts at offset 0.
+                        let next = Box::into_raw(next_block.take().expect("allocated above"));
+                        // Release (all three): publish the new block. The
+                        // index moves with an add, not a store, so that a
+                        // concurrent `close` keeps its flag.
+                        self.tail.block.store(next, Release);
+                        self.tail.index.fetch_add(1 << SHIFT, Release);
+                        // SAFETY: `block` is the tail block we claimed a slot
+                        // of; it cannot be freed before that slot is read.
+                        unsafe { (*block).next.store(next, Release) };
+                    }
+                    // SAFETY: the compare-and-swap gave us this slot alone;
+                    // the block stays live until it is read.
+                    let slot = unsafe { &(*block).slots[offset] };
+                    // SAFETY: nobody reads the slot before WRITE is set.
+                    slot.value.with_mut(|v| unsafe { (*v).write(value) });
+                    // Release: publishes the value to the consumer.
+                    slot.state.fetch_or(WRITE, Release);
+                    return Ok(());
+                }
+                Err(now) => {
+                    tail = now;
+                    block = self.tail.block.load(Acquire);
+                    snooze(&mut spin);
+                }
+            }
+        }
+    }
+
+    /// Pops without blocking. A closed queue still yields what it holds.
+    pub(crate) fn try_pop(&self) -> Result<T, PopFail> {
+        let mut spin = SpinWait::new();
+        let mut head = self.head.index.load(Acquire);
+        let mut block = self.head.block.load(Acquire);
+
+        loop {
+            let offset = (head >> SHIFT) % LAP;
+
+            // Another consumer is moving head to the next block.
+            if offset == BLOCK_CAP {
+                snooze(&mut spin);
+                head = self.head.index.load(Acquire);
+                block = self.head.block.load(Acquire);
+                continue;
+            }
+
+            let mut new_head = head + (1 << SHIFT);
+
+            // Without the successor flag, head may be at the tail: check.
+            if new_head & FLAG == 0 {
+                // SeqCst fence: the consumer's half of the Dekker pair.
+                fence(SeqCst);
+                let tail = self.tail.index.load(Relaxed);
+                if head >> SHIFT == tail >> SHIFT {
+                    return Err(if tail & FLAG != 0 {
+                        PopFail::Closed
+                    } else {
+                        PopFail::Empty
+                    });
+                }
+                // Head and tail in different blocks: the head block has a
+                // successor, remember it so later pops skip this check.
+                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
+                    new_head |= FLAG;
+                }
+            }
+
+            // SeqCst: as in `push`.
+            match self
+                .head
+                .index
+                .compare_exchange_weak(head, new_head, SeqCst, Acquire)
+            {
+                Ok(_) => {
+                    if offset + 1 == BLOCK_CAP {
+                        // We claimed the last slot: move head to the next
+                        // block.
+                        // SAFETY: `block` is live: its last slot is ours and
+                        // unread.
+                        let next = unsafe { (*block).wait_next() };
+                        let mut next_index = (new_head & !FLAG).wrapping_add(1 << SHIFT);
+                        // SAFETY: `next` was linked by the producer that
+                        // installed it and is not freed before its slots
+                        // are read, which needs head to reach it first.
+                        if !unsafe { (*next).next.load(Relaxed) }.is_null() {
+                            next_index |= FLAG;
+                        }
+                        // Release: publish the new head block.
+                        self.head.block.store(next, Release);
+                        self.head.index.store(next_index, Release);
+                    }
+
+                    // SAFETY: the compare-and-swap gave us this slot alone;
+                    // the block is freed only after we mark it read.
+                    let slot = unsafe { &(*block).slots[offset] };
+                    slot.wait_write();
+                    // SAFETY: WRITE is set (Acquire), so the value is
+                    // initialized, and no other consumer owns this slot.
+                    let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+
+                    if offset + 1 == BLOCK_CAP {
+                        // SAFETY: we read the last slot; we start the
+                        // destruction.
+                        unsafe { Block::destroy(block, 0) };
+                    } else if slot.state.fetch_or(READ, AcqRel) & DESTROY != 0 {
+                        // SAFETY: the destroyer stopped at our slot and
+                        // handed the walk to us.
+                        unsafe { Block::destroy(block, offset + 1) };
+                    }
+                    return Ok(value);
+                }
+                Err(now) => {
+                    head = now;
+                    block = self.head.block.load(Acquire);
+                    snooze(&mut spin);
+                }
+            }
+        }
+    }
+
+    /// Sets the closed flag; returns `true` if this call set it.
+    pub(crate) fn close(&self) -> bool {
+        // SeqCst: sleepers must see it, like a push.
+        self.tail.index.fetch_or(FLAG, SeqCst) & FLAG == 0
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.tail.index.load(SeqCst) & FLAG != 0
+    }
+
+    /// The number of values in the queue at one instant.
+    pub(crate) fn len(&self) -> usize {
+        loop {
+            // tail, head, tail again: an unchanged tail means head was read
+            // while tail held that value, a consistent pair.
+            let tail = self.tail.index.load(SeqCst);
+            let head = self.head.index.load(SeqCst);
+            if self.tail.index.load(SeqCst) == tail {
+                let tail = slots_before((tail & !FLAG) >> SHIFT);
+                let head = slots_before((head & !FLAG) >> SHIFT);
+                return tail.wrapping_sub(head);
+            }
+        }
+    }
+}
+
+/// How many slots come before the index `steps` (each lap is BLOCK_CAP
+/// slots plus the one "installing" step), so that the difference of two
+/// is a number of values.
+fn slots_before(steps: usize) -> usize {
+    let (laps, offset) = (steps / LAP, steps % LAP);
+    laps * BLOCK_CAP + offset.min(BLOCK_CAP)
+}
+
+impl<T> Drop for List<T> {
+    fn drop(&mut self) {
+        // `&mut self`: no other thread is inside; Relaxed is enough.
+        let mut head = self.head.index.load(Relaxed) & !FLAG;
+        let tail = self.tail.index.load(Relaxed) & !FLAG;
+        let mut block = self.head.block.load(Relaxed);
+
+        while head >> SHIFT != tail >> SHIFT {
+            let offset = (head >> SHIFT) % LAP;
+            if offset < BLOCK_CAP {
+                // SAFETY: positions from head to tail were written (no
+                // thread is mid-push under `&mut self`) and never read.
+                unsafe {
+                    let slot = &mut (*block).slots[offset];
+                    slot.value.get_mut().assume_init_drop();
+                }
+            } else {
+                // SAFETY: a fully consumed block, reached from `head`, owned
+                // by the queue; its successor was linked when installed.
+                unsafe {
+                    let next = (*block).next.load(Relaxed);
+                    drop(Box::from_raw(block));
+                    block = next;
+                }
+            }
+            head = head.wrapping_add(1 << SHIFT);
+        }
+        if !block.is_null() {
+            // SAFETY: the tail block, owned by the queue.
+            drop(unsafe { Box::from_raw(block) });
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! [`Queue`]: the lock-free flavors plus blocking and closing.
+//!
+//! The flavors ([`crate::array`], bounded, and [`crate::list`], unbounded)
+//! only know how to try. This layer adds waiting: a push that finds the
+//! queue full sleeps on the *not full* [`Signal`], a pop that finds it empty
+//! sleeps on *not empty*, and every successful operation notifies the other
+//! side (a load, and a system call only when somebody sleeps). See
+//! [`crate::signal`] for why no wake-up is lost.
+//!
+//! # Closing
+//!
+//! `close` sets a flag inside the tail index itself, with the same atomic
+//! operation that pushes use to claim a slot. So a push either claimed its
+//! slot before the close (and its value will be popped) or sees the flag and
+//! fails, handing the value back; there is no window in which a value slips
+//! in after consumers concluded that the queue is closed and drained. After
+//! setting the flag, `close` wakes every sleeper on both sides.
+
+use core::fmt;
+use std::time::{Duration, Instant};
+
+use crate::array::{Array, PopFail, PushFail};
+use crate::list::List;
+use crate::signal::Signal;
+use crate::{PopTimeoutError, PushError, PushTimeoutError, TryPopError, TryPushError};
+
+enum Flavor<T> {
+    Bounded(Array<T>),
+    Unbounded(List<T>),
+}
+
+/// A multi-producer multi-consumer FIFO queue: the "race-condition-free
+/// queue that many threads read and write".
+///
+/// Every method takes `&self`, so a queue is shared by reference (or in an
+/// `Arc`) between any number of producers and consumers. Values come out in
+/// the order their pushes completed; in particular the values of one
+/// producer come out in the order it pushed them.
+///
+/// A queue is open until [`close`](Self::close): then pushes fail and hand
+/// their value back, while pops still drain what is queued and report the
+/// end only once it is empty. Values still inside when the queue is dropped
+/// are dropped with it, each exactly once.
+///
+/// # Examples
+///
+/// ```
+/// use weft_queue::Queue;
+///
+/// let queue = Queue::bounded(16);
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         for i in 0..100 {
+///             queue.push(i).unwrap();
+///         }
+///         queue.close();
+///     });
+///     let mut sum = 0;
+///     while let Some(i) = queue.pop() {
+///         sum += i;
+///     }
+///     assert_eq!(sum, 4950);
+/// });
+/// ```
+pub struct Queue<T> {
+    flavor: Flavor<T>,
+    /// Consumers sleep here while the queue is empty.
+    not_empty: Signal,
+    /// Producers sleep here while a bounded queue is full.
+    not_full: Signal,
+}
+
+impl<T> Queue<T> {
+    /// A queue that holds at most `capacity` values; `push` waits while it
+    /// is full.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is zero ("capacity must be non-zero"; for a rendezvous
+    /// use the channel [`bounded(0)`](crate::bounded)), or so large that the
+    /// slots cannot be allocated (a panic naming the capacity, not an
+    /// abort).
+    pub fn bounded(capacity: usize) -> Self {
+        Self::with_flavor(Flavor::Bounded(Array::new(capacity)))
+    }
+
+    /// A queue without a capacity limit: `push` never waits.
+    pub fn unbounded() -> Self {
+        Self::with_flavor(Flavor::Unbounded(List::new()))
+    }
+
+    fn with_flavor(flavor: Flavor<T>) -> Self {
+        Self {
+            flavor,
+            not_empty: Signal::new(),
+            not_full: Signal::new(),
+        }
+    }
+
+    /// Pushes `value`, waiting while the queue is full.
+    ///
+    /// # Errors
+    ///
+    /// If the queue is closed (also while waiting), the value comes back in
+    /// the error.
+    pub fn push(&self, value: T) -> Result<(), PushError<T>> {
+        self.push_until(value, None).map_err(|e| PushError(e.into_inner()))
+    }
+
+    /// Pushes `value` if there is room right now.
+    ///
+    /// # Errors
+    ///
+    /// `Full` or `Closed`, with the value; a closed queue reports `Closed`
+    /// even when it is also full.
+    pub fn try_push(&self, value: T) -> Result<(), TryPushError<T>> {
+        let result = match &self.flavor {
+            Flavor::Bounded(array) => array.try_push(value).map_err(|e| match e {
+                PushFail::Full(v) => TryPushError::Full(v),
+                PushFail::Closed(v) => TryPushError::Closed(v),
+            }),
+            Flavor::Unbounded(list) => list.push(value).map_err(TryPushError::Closed),
+        };
+        if result.is_ok() {
+            self.not_empty.notify_one();
+        }
+        result
+    }
+
+    /// Pushes `value`, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    ///
+    /// `Timeout` or `Closed`, with the value.
+    pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushTimeoutError<T>> {
+        self.push_until(value, Some(deadline(timeout)))
+    }
+
+    /// Pops the oldest value, waiting while the queue is empty. Returns
+    /// `None` once the queue is closed and everything in it was popped.
+    pub fn pop(&self) -> Option<T> {
+        match self.pop_until(None) {
+            Ok(value) => Some(value),
+            Err(_) => None,
+        }
+    }
+
+    /// Pops the oldest value if there is one right now.
+    ///
+    /// # Errors
+    ///
+    /// `Empty` while open, `Closed` once closed and drained.
+    pub fn try_pop(&self) -> Result<T, TryPopError> {
+        match self.try_pop_once() {
+            Ok(value) => Ok(value),
+            Err(PopFail::Empty) => Err(TryPopError::Empty),
+            Err(PopFail::Closed) => Err(TryPopError::Closed),
+        }
+    }
+
+    /// Pops the oldest value, waiting at most `timeout` for one.
+    ///
+    /// # Errors
+    ///
+    /// `Timeout`, or `Closed` once closed and drained.
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopTimeoutError> {
+        self.pop_until(Some(deadline(timeout)))
+    }
+
+    /// Closes the queue: later pushes fail, pops drain what is left and then
+    /// report the end, and every thread waiting in `push` or `pop` wakes.
+    /// Returns `true` if this call closed it, `false` if it already was.
+    pub fn close(&self) -> bool {
+        let closed_now = match &self.flavor {
+            Flavor::Bounded(array) => array.close(),
+            Flavor::Unbounded(list) => list.close(),
+        };
+        if closed_now {
+            self.not_empty.notify_all();
+            self.not_full.notify_all();
+        }
+        closed_now
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        match &self.flavor {
+            Flavor::Bounded(array) => array.is_closed(),
+            Flavor::Unbounded(list) => list.is_closed(),
+        }
+    }
+
+    /// The number of values in the queue at one instant (it may change as
+    /// soon as it is returned). Never more than the capacity.
+    pub fn len(&self) -> usize {
+        match &self.flavor {
+            Flavor::Bounded(array) => array.len(),
+            Flavor::Unbounded(list) => list.len(),
+        }
+    }
+
+    /// Whether the queue held no value at one instant.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a bounded queue was full at one instant; always `false` for
+    /// an unbounded one.
+    pub fn is_full(&self) -> bool {
+        match &self.flavor {
+            Flavor::Bounded(array) => array.len() == array.capacity(),
+            Flavor::Unbounded(_) => false,
+        }
+    }
+
+    /// The capacity, or `None` for an unbounded queue.
+    pub fn capacity(&self) -> Option<usize> {
+        match &self.flavor {
+            Flavor::Bounded(array) => Some(array.capacity()),
+            Flavor::Unbounded(_) => None,
+        }
+    }
+
+    /// Push with an optional deadline; the work behind `push` and
+    /// `push_timeout`.
+    pub(crate) fn push_until(
+        &self,
+        value: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), PushTimeoutError<T>> {
+        let array = match &self.flavor {
+            Flavor::Bounded(array) => array,
+            Flavor::Unbounded(list) => {
+                list.push(value).map_err(PushTimeoutError::Closed)?;
+                self.not_empty.notify_one();
+                return Ok(());
+            }
+        };
+        // The value moves into each attempt and comes back when it fails.
+        let mut value = Some(value);
+        let outcome = self.not_full.wait_until(deadline, || {
+            match array.try_push(value.take().expect("a failed attempt returns the value")) {
+                Ok(()) => Some(Ok(())),
+                Err(PushFail::Closed(v)) => Some(Err(v)),
+                Err(PushFail::Full(v)) => {
+                    value = Some(v);
+                    None
+                }
+            }
+        });
+        match outcome {
+            Some(Ok(())) => {
+                self.not_empty.notify_one();
+                Ok(())
+            }
+            Some(Err(v)) => Err(PushTimeoutError::Closed(v)),
+            None => Err(PushTimeoutError::Timeout(
+                value.take().expect("a failed attempt returns the value"),
+            )),
+        }
+    }
+
+    /// Pop with an optional deadline; the work behind `pop` and
+    /// `pop_timeout`.
+    pub(crate) fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
+        let outcome = self.not_empty.wait_until(deadline, || match self.try_pop_once() {
+            Ok(value) => Some(Ok(value)),
+            Err(PopFail::Closed) => Some(Err(PopTimeoutError::Closed)),
+            Err(PopFail::Empty) => None,
+        });
+        outcome.unwrap_or(Err(PopTimeoutError::Timeout))
+    }
+
+    /// One pop attempt; a successful pop from a bounded queue makes room,
+    /// so it notifies a sleeping producer.
+    fn try_pop_once(&self) -> Result<T, PopFail> {
+        match &self.flavor {
+            Flavor::Bounded(array) => {
+                let value = array.try_pop()?;
+                self.not_full.notify_one();
+                Ok(value)
+            }
+            Flavor::Unbounded(list) => list.try_pop(),
+        }
+    }
+}
+
+/// `now + timeout`; a timeout too long to add becomes 30 years, which never
+/// passes and still leaves room to compute with.
+pub(crate) fn deadline(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
