@@ -1,0 +1,360 @@
+//! Behaviour of the channel handles, `weft_queue::{bounded, unbounded}`.
+#![cfg(not(loom))]
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use weft_queue::{
+    Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryRecvError,
+    TrySendError, bounded, unbounded,
+};
+
+fn iterations(normal: usize, miri: usize) -> usize {
+    if cfg!(miri) { miri } else { normal }
+}
+
+type Make = fn() -> (Sender<u64>, Receiver<u64>);
+
+/// Every flavor: rendezvous, bounded(1), bounded(64), unbounded.
+fn flavors() -> Vec<(&'static str, Make)> {
+    vec![
+        ("rendezvous", || bounded(0)),
+        ("bounded(1)", || bounded(1)),
+        ("bounded(64)", || bounded(64)),
+        ("unbounded", unbounded),
+    ]
+}
+
+#[test]
+fn send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Sender<u64>>();
+    check::<Receiver<u64>>();
+    check::<Sender<std::cell::Cell<u64>>>();
+}
+
+#[test]
+fn rendezvous_shape() {
+    let (tx, rx) = bounded::<u8>(0);
+    assert_eq!(tx.capacity(), Some(0));
+    assert_eq!(rx.capacity(), Some(0));
+    assert_eq!((tx.len(), rx.len()), (0, 0));
+    assert!(tx.is_empty() && tx.is_full());
+    assert!(rx.is_empty() && rx.is_full());
+    // Nobody waits on the other side.
+    assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn rendezvous_send_waits_for_a_receiver() {
+    let (tx, rx) = bounded(0);
+    let taken = AtomicUsize::new(0);
+    thread::scope(|s| {
+        s.spawn(|| {
+            tx.send(5).unwrap();
+            // The send returned, so the receiver has the value.
+            assert_eq!(taken.load(SeqCst), 1);
+        });
+        thread::sleep(Duration::from_millis(30));
+        taken.store(1, SeqCst);
+        assert_eq!(rx.recv(), Ok(5));
+    });
+}
+
+#[test]
+fn rendezvous_try_send_reaches_a_blocked_receiver() {
+    let (tx, rx) = bounded(0);
+    thread::scope(|s| {
+        let receiver = s.spawn(|| rx.recv());
+        // Retry until the receiver is blocked in `recv`.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match tx.try_send(9) {
+                Ok(()) => break,
+                Err(TrySendError::Full(_)) if Instant::now() < deadline => thread::yield_now(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(receiver.join().unwrap(), Ok(9));
+    });
+}
+
+#[test]
+fn rendezvous_try_recv_reaches_a_blocked_sender() {
+    let (tx, rx) = bounded(0);
+    thread::scope(|s| {
+        s.spawn(|| tx.send(3).unwrap());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match rx.try_recv() {
+                Ok(v) => break assert_eq!(v, 3),
+                Err(TryRecvError::Empty) if Instant::now() < deadline => thread::yield_now(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+}
+
+#[test]
+fn rendezvous_timeouts() {
+    let (tx, rx) = bounded(0);
+    assert_eq!(
+        tx.send_timeout(1, Duration::from_millis(20)),
+        Err(SendTimeoutError::Timeout(1))
+    );
+    assert_eq!(rx.recv_timeout(Duration::from_millis(20)), Err(RecvTimeoutError::Timeout));
+    // The withdrawn offer is gone.
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn sender_drop_disconnects_after_drain() {
+    for (name, make) in flavors() {
+        let (tx, rx) = make();
+        if tx.capacity() != Some(0) {
+            tx.send(1).unwrap();
+        }
+        let tx2 = tx.clone();
+        drop(tx);
+        assert_eq!(rx.try_recv().is_err(), tx2.capacity() == Some(0), "{name}");
+        drop(tx2);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected), "{name}");
+        assert_eq!(rx.recv(), Err(RecvError), "{name}");
+        assert_eq!(rx.recv_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Disconnected));
+    }
+}
+
+#[test]
+fn receiver_drop_hands_values_back() {
+    for (name, make) in flavors() {
+        let (tx, rx) = make();
+        let rx2 = rx.clone();
+        drop(rx);
+        drop(rx2);
+        assert_eq!(tx.send(4), Err(SendError(4)), "{name}");
+        assert_eq!(tx.try_send(5), Err(TrySendError::Disconnected(5)), "{name}");
+        assert_eq!(
+            tx.send_timeout(6, Duration::from_secs(1)),
+            Err(SendTimeoutError::Disconnected(6)),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn full_without_receivers_is_disconnected() {
+    let (tx, rx) = bounded(1);
+    tx.send(1).unwrap();
+    assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    drop(rx);
+    assert_eq!(tx.try_send(3), Err(TrySendError::Disconnected(3)));
+}
+
+#[test]
+fn blocked_receivers_wake_on_disconnect() {
+    for (name, make) in flavors() {
+        let (tx, rx) = make();
+        thread::scope(|s| {
+            let waiters: Vec<_> = (0..3)
+                .map(|_| {
+                    let rx = rx.clone();
+                    s.spawn(move || rx.recv())
+                })
+                .collect();
+            thread::sleep(Duration::from_millis(30));
+            drop(tx);
+            for w in waiters {
+                assert_eq!(w.join().unwrap(), Err(RecvError), "{name}");
+            }
+        });
+    }
+}
+
+#[test]
+fn blocked_senders_wake_on_disconnect() {
+    for (name, make) in [("rendezvous", (|| bounded(0)) as Make), ("bounded(1)", || bounded(1))] {
+        let (tx, rx) = make();
+        if tx.capacity() == Some(1) {
+            tx.send(0).unwrap();
+        }
+        thread::scope(|s| {
+            let waiters: Vec<_> = (1..4)
+                .map(|i| {
+                    let tx = tx.clone();
+                    s.spawn(move || tx.send(i))
+                })
+                .collect();
+            thread::sleep(Duration::from_millis(30));
+            drop(rx);
+            for (i, w) in (1..4).zip(waiters) {
+                assert_eq!(w.join().unwrap(), Err(SendError(i)), "{name}");
+            }
+        });
+    }
+}
+
+#[test]
+fn iterators() {
+    let (tx, rx) = unbounded();
+    for i in 0..5 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+    assert_eq!(rx.try_iter().count(), 0, "try_iter takes only what is queued");
+    thread::scope(|s| {
+        s.spawn(move || {
+            for i in 5..10 {
+                tx.send(i).unwrap();
+            }
+        });
+        // Ends when the sender is gone.
+        assert_eq!((&rx).into_iter().collect::<Vec<_>>(), [5, 6, 7, 8, 9]);
+    });
+    assert_eq!(rx.into_iter().count(), 0);
+}
+
+#[test]
+fn own_send_is_visible_to_own_try_recv() {
+    for (name, make) in flavors().into_iter().skip(1) {
+        let (tx, rx) = make();
+        let rounds = iterations(10_000, 50);
+        thread::scope(|s| {
+            for _ in 0..2 {
+                let (tx, rx) = (tx.clone(), rx.clone());
+                s.spawn(move || {
+                    for i in 0..rounds as u64 {
+                        tx.send(i).unwrap();
+                        assert!(rx.try_recv().is_ok(), "{name}: own send not visible");
+                    }
+                });
+            }
+        });
+    }
+}
+
+#[test]
+fn errors_display_and_debug() {
+    struct NoDebug;
+    // Within each error type, every variant has its own text.
+    let pairs = [
+        (TrySendError::Full(NoDebug).to_string(), TrySendError::Disconnected(NoDebug).to_string()),
+        (
+            SendTimeoutError::Timeout(NoDebug).to_string(),
+            SendTimeoutError::Disconnected(NoDebug).to_string(),
+        ),
+        (TryRecvError::Empty.to_string(), TryRecvError::Disconnected.to_string()),
+        (RecvTimeoutError::Timeout.to_string(), RecvTimeoutError::Disconnected.to_string()),
+        (
+            weft_queue::TryPushError::Full(NoDebug).to_string(),
+            weft_queue::TryPushError::Closed(NoDebug).to_string(),
+        ),
+        (
+            weft_queue::PushTimeoutError::Timeout(NoDebug).to_string(),
+            weft_queue::PushTimeoutError::Closed(NoDebug).to_string(),
+        ),
+        (weft_queue::TryPopError::Empty.to_string(), weft_queue::TryPopError::Closed.to_string()),
+        (
+            weft_queue::PopTimeoutError::Timeout.to_string(),
+            weft_queue::PopTimeoutError::Closed.to_string(),
+        ),
+    ];
+    for (a, b) in pairs {
+        assert_ne!(a, b);
+        assert!(!a.is_empty() && !b.is_empty());
+    }
+    assert_eq!(RecvError.to_string(), "receiving on an empty and disconnected channel");
+    assert_eq!(SendError(NoDebug).to_string(), "sending on a disconnected channel");
+    assert_eq!(format!("{:?}", TrySendError::Full(NoDebug)), "Full(..)");
+    assert_eq!(format!("{:?}", SendError(NoDebug)), "SendError(..)");
+    let (tx, rx) = bounded::<NoDebug>(1);
+    drop(rx);
+    assert!(tx.send(NoDebug).unwrap_err().into_inner().eq(&NoDebug));
+    impl PartialEq for NoDebug {
+        fn eq(&self, _: &Self) -> bool {
+            true
+        }
+    }
+    let _: &dyn std::error::Error = &RecvError;
+}
+
+/// 4 senders × 4 receivers on every flavor: every value is received exactly
+/// once (count and checksum), in order per sender, and none is lost when
+/// the channel disconnects.
+#[test]
+fn mpmc_every_flavor() {
+    const SENDERS: u64 = 4;
+    let per_sender = iterations(250_000, 40) as u64;
+    for (name, make) in flavors() {
+        // The rendezvous flavor hands over one value per meeting; keep its
+        // run shorter.
+        let per_sender = if name == "rendezvous" { per_sender / 10 } else { per_sender };
+        let (tx, rx) = make();
+        let seen: Vec<AtomicUsize> = (0..SENDERS * per_sender).map(|_| AtomicUsize::new(0)).collect();
+        let (count, sum) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        thread::scope(|s| {
+            for p in 0..SENDERS {
+                let tx = tx.clone();
+                s.spawn(move || {
+                    for i in 0..per_sender {
+                        tx.send(p * per_sender + i).unwrap();
+                    }
+                });
+            }
+            drop(tx);
+            for _ in 0..4 {
+                let rx = rx.clone();
+                let (seen, count, sum) = (&seen, &count, &sum);
+                s.spawn(move || {
+                    let mut last = [None::<u64>; SENDERS as usize];
+                    for v in rx {
+                        let (p, i) = ((v / per_sender) as usize, v % per_sender);
+                        assert!(last[p].is_none_or(|l| l < i), "{name}: sender {p} out of order");
+                        last[p] = Some(i);
+                        seen[v as usize].fetch_add(1, Relaxed);
+                        count.fetch_add(1, Relaxed);
+                        sum.fetch_add(v as usize, Relaxed);
+                    }
+                });
+            }
+        });
+        let n = SENDERS * per_sender;
+        assert_eq!(count.load(Relaxed) as u64, n, "{name}: count");
+        assert_eq!(sum.load(Relaxed) as u64, n * (n - 1) / 2, "{name}: checksum");
+        assert!(seen.iter().all(|c| c.load(Relaxed) == 1), "{name}: a value twice or never");
+    }
+}
+
+/// Values in flight when the channel goes away are dropped exactly once,
+/// and values handed back in errors are the caller's.
+#[test]
+fn nothing_leaks_or_drops_twice() {
+    struct Counted<'a>(&'a AtomicUsize);
+    impl Drop for Counted<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+    for capacity in [Some(1), Some(8), None] {
+        let drops = AtomicUsize::new(0);
+        let (tx, rx) = match capacity {
+            Some(c) => bounded(c),
+            None => unbounded(),
+        };
+        let mut made = 0;
+        for _ in 0..capacity.unwrap_or(40) {
+            tx.send(Counted(&drops)).unwrap();
+            made += 1;
+        }
+        drop(rx.recv().unwrap());
+        drop(rx);
+        let back = tx.send(Counted(&drops)).unwrap_err().into_inner();
+        made += 1;
+        assert_eq!(drops.load(Relaxed), 1, "only the received value is gone");
+        drop(back);
+        drop(tx);
+        assert_eq!(drops.load(Relaxed), made, "{capacity:?}: every value dropped once");
+    }
+}
