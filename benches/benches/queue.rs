@@ -1,1 +1,258 @@
-fn main() {}
+#![allow(missing_docs)] // criterion's macros generate undocumented functions.
+
+//! `weft_queue` channels against crossbeam-channel, flume and
+//! `std::sync::mpsc`, in the scenarios of crossbeam-channel's own benchmark
+//! suite (see BENCHMARKS.md). Each iteration is one message; the time per
+//! iteration is the time per message over all threads.
+//!
+//! - `seq`: one thread sends every message, then receives them all.
+//! - `spsc`: one sender thread, one receiver thread.
+//! - `mpsc`: four senders, one receiver.
+//! - `mpmc`: four senders, four receivers.
+//! - `mpmc_oversubscribed`: eight senders and eight receivers, far more
+//!   threads than this machine's cores.
+//!
+//! Each runs on `bounded1` (capacity 1), `boundedN` (capacity = the number
+//! of messages, so never full) and `unbounded`. std's receiver cannot be
+//! shared, so std takes part only with one receiver.
+
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use weft_benches::{share, timed_threads};
+
+/// A channel implementation under test: a way to make a pair, and to send
+/// and receive on it.
+trait Chan: 'static {
+    type Tx: Clone + Send + Sync;
+    type Rx: Send + Sync;
+    /// Whether receivers can be shared between threads.
+    const MPMC: bool;
+    fn make(capacity: Option<usize>) -> (Self::Tx, Self::Rx);
+    fn send(tx: &Self::Tx, value: u64);
+    fn recv(rx: &Self::Rx) -> u64;
+}
+
+struct Weft;
+impl Chan for Weft {
+    type Tx = weft_queue::Sender<u64>;
+    type Rx = weft_queue::Receiver<u64>;
+    const MPMC: bool = true;
+    fn make(capacity: Option<usize>) -> (Self::Tx, Self::Rx) {
+        match capacity {
+            Some(c) => weft_queue::bounded(c),
+            None => weft_queue::unbounded(),
+        }
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
+    }
+    #[inline]
+    fn recv(rx: &Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+struct Crossbeam;
+impl Chan for Crossbeam {
+    type Tx = crossbeam_channel::Sender<u64>;
+    type Rx = crossbeam_channel::Receiver<u64>;
+    const MPMC: bool = true;
+    fn make(capacity: Option<usize>) -> (Self::Tx, Self::Rx) {
+        match capacity {
+            Some(c) => crossbeam_channel::bounded(c),
+            None => crossbeam_channel::unbounded(),
+        }
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
+    }
+    #[inline]
+    fn recv(rx: &Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+struct Flume;
+impl Chan for Flume {
+    type Tx = flume::Sender<u64>;
+    type Rx = flume::Receiver<u64>;
+    const MPMC: bool = true;
+    fn make(capacity: Option<usize>) -> (Self::Tx, Self::Rx) {
+        match capacity {
+            Some(c) => flume::bounded(c),
+            None => flume::unbounded(),
+        }
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) {
+        tx.send(value).unwrap();
+    }
+    #[inline]
+    fn recv(rx: &Self::Rx) -> u64 {
+        rx.recv().unwrap()
+    }
+}
+
+/// std's channels: `sync_channel(c)` when bounded, `channel()` when not.
+struct Std;
+
+/// std's receiver, which is `Send` but not `Sync`, made shareable so the
+/// common scenario code can hand it to its thread by reference.
+struct StdRx(std::sync::mpsc::Receiver<u64>);
+
+// SAFETY: `Std::MPMC` is false, so the scenarios give std exactly one
+// receiving thread: the receiver is only ever used from that one thread, as
+// if it had been moved there.
+unsafe impl Sync for StdRx {}
+
+#[derive(Clone)]
+enum StdTx {
+    Bounded(std::sync::mpsc::SyncSender<u64>),
+    Unbounded(std::sync::mpsc::Sender<u64>),
+}
+
+impl Chan for Std {
+    type Tx = StdTx;
+    type Rx = StdRx;
+    const MPMC: bool = false;
+    fn make(capacity: Option<usize>) -> (Self::Tx, Self::Rx) {
+        match capacity {
+            Some(c) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel(c);
+                (StdTx::Bounded(tx), StdRx(rx))
+            }
+            None => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                (StdTx::Unbounded(tx), StdRx(rx))
+            }
+        }
+    }
+    #[inline]
+    fn send(tx: &Self::Tx, value: u64) {
+        match tx {
+            StdTx::Bounded(tx) => tx.send(value).unwrap(),
+            StdTx::Unbounded(tx) => tx.send(value).unwrap(),
+        }
+    }
+    #[inline]
+    fn recv(rx: &Self::Rx) -> u64 {
+        rx.0.recv().unwrap()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Flavor {
+    Bounded1,
+    BoundedN,
+    Unbounded,
+}
+
+impl Flavor {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Bounded1 => "bounded1",
+            Self::BoundedN => "boundedN",
+            Self::Unbounded => "unbounded",
+        }
+    }
+
+    fn capacity(self, messages: u64) -> Option<usize> {
+        match self {
+            Self::Bounded1 => Some(1),
+            Self::BoundedN => Some(messages.max(1) as usize),
+            Self::Unbounded => None,
+        }
+    }
+}
+
+/// One thread sends everything, then receives everything.
+fn seq<C: Chan>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, flavor: Flavor) {
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let (tx, rx) = C::make(flavor.capacity(iters));
+            timed_threads(1, |_| {
+                for i in 0..iters {
+                    C::send(&tx, i);
+                }
+                for _ in 0..iters {
+                    std::hint::black_box(C::recv(&rx));
+                }
+            })
+        })
+    });
+}
+
+/// `senders` threads send, `receivers` threads receive; every message is
+/// received exactly once.
+fn threaded<C: Chan>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    flavor: Flavor,
+    senders: usize,
+    receivers: usize,
+) {
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let (tx, rx) = C::make(flavor.capacity(iters));
+            timed_threads(senders + receivers, |i| {
+                if i < senders {
+                    for m in 0..share(iters, senders, i) {
+                        C::send(&tx, m);
+                    }
+                } else {
+                    for _ in 0..share(iters, receivers, i - senders) {
+                        std::hint::black_box(C::recv(&rx));
+                    }
+                }
+            })
+        })
+    });
+}
+
+fn bench_seq(c: &mut Criterion) {
+    for flavor in [Flavor::BoundedN, Flavor::Unbounded] {
+        let mut g = c.benchmark_group(format!("queue/seq_{}", flavor.name()));
+        seq::<Weft>(&mut g, "weft", flavor);
+        seq::<Crossbeam>(&mut g, "crossbeam", flavor);
+        seq::<Flume>(&mut g, "flume", flavor);
+        seq::<Std>(&mut g, "std", flavor);
+        g.finish();
+    }
+}
+
+fn bench_threaded(c: &mut Criterion) {
+    let scenarios: [(&str, usize, usize); 4] = [
+        ("spsc", 1, 1),
+        ("mpsc", 4, 1),
+        ("mpmc", 4, 4),
+        ("mpmc_oversubscribed", 8, 8),
+    ];
+    for (scenario, senders, receivers) in scenarios {
+        for flavor in [Flavor::Bounded1, Flavor::BoundedN, Flavor::Unbounded] {
+            // The oversubscribed case once, on the hardest flavor.
+            if scenario == "mpmc_oversubscribed" && !matches!(flavor, Flavor::Bounded1) {
+                continue;
+            }
+            let mut g = c.benchmark_group(format!("queue/{scenario}_{}", flavor.name()));
+            g.sample_size(20);
+            threaded::<Weft>(&mut g, "weft", flavor, senders, receivers);
+            threaded::<Crossbeam>(&mut g, "crossbeam", flavor, senders, receivers);
+            threaded::<Flume>(&mut g, "flume", flavor, senders, receivers);
+            if receivers == 1 || Std::MPMC {
+                threaded::<Std>(&mut g, "std", flavor, senders, receivers);
+            }
+            g.finish();
+        }
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+    targets = bench_seq, bench_threaded
+}
+criterion_main!(benches);

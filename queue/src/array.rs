@@ -62,8 +62,8 @@ use core::mem::MaybeUninit;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
 use crossbeam_utils::CachePadded;
-use weft_futex::{SpinWait, UnsafeCell};
 use weft_futex::atomic::{AtomicUsize, fence};
+use weft_futex::{SpinWait, UnsafeCell};
 
 /// One cell of the ring.
 struct Slot<T> {
@@ -236,8 +236,7 @@ impl<T> Array<T> {
                         let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
                         // Release: tells the producer one lap on that the
                         // value has been moved out.
-                        slot.stamp
-                            .store(head.wrapping_add(self.one_lap), Release);
+                        slot.stamp.store(head.wrapping_add(self.one_lap), Release);
                         return Ok(value);
                     }
                     Err(now) => {
@@ -317,7 +316,11 @@ impl<T> Drop for Array<T> {
             // SAFETY: the `len` slots from `head` on hold values that were
             // written and never read.
             unsafe { slot.value.get_mut().assume_init_drop() };
-            index = if index + 1 == self.capacity { 0 } else { index + 1 };
+            index = if index + 1 == self.capacity {
+                0
+            } else {
+                index + 1
+            };
         }
     }
 }

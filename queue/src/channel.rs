@@ -25,6 +25,9 @@ use crate::{
     SendTimeoutError, TryPopError, TryPushError, TryRecvError, TrySendError,
 };
 
+// The channel exists once, inside an `Arc`; boxing the large variant would
+// only add an indirection to every send and receive.
+#[allow(clippy::large_enum_variant)]
 enum Flavor<T> {
     Queue(Queue<T>),
     Zero(Zero<T>),
@@ -143,7 +146,8 @@ impl<T> Sender<T> {
     ///
     /// If every receiver is gone, the value comes back in the error.
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.send_until(value, None).map_err(|e| SendError(e.into_inner()))
+        self.send_until(value, None)
+            .map_err(|e| SendError(e.into_inner()))
     }
 
     /// Sends `value` if that needs no waiting: there is room, or (for a

@@ -10,11 +10,14 @@
 //!   `bounded(0)` is a rendezvous channel. The channel closes itself when
 //!   the last handle on either side drops.
 //!
-//! The bounded queue is Vyukov's ring of stamped slots ([`array`] module),
-//! the unbounded one a linked list of blocks ([`list`]), both lock-free.
-//! A thread that must wait spins briefly and then sleeps on a futex word
-//! that the other side bumps ([`signal`]), so a push or pop with nobody
-//! waiting makes no system call, and a sleeping thread costs nothing.
+//! The bounded queue is Vyukov's ring of stamped slots (`src/array.rs`),
+//! the unbounded one a linked list of blocks (`src/list.rs`), both
+//! lock-free. A thread that must wait spins briefly and then sleeps on a
+//! futex word that the other side bumps (`src/signal.rs`), so a push or pop
+//! with nobody waiting makes no system call, and a sleeping thread costs
+//! nothing. The rendezvous channel is a small monitor (`src/zero.rs`). Each
+//! of those files explains its algorithm, its memory orderings and why no
+//! wake-up is lost.
 //!
 //! # Which to use
 //!
@@ -44,12 +47,12 @@
 //! });
 //! ```
 
-pub mod array;
+mod array;
 mod channel;
 mod error;
-pub mod list;
+mod list;
 mod queue;
-pub mod signal;
+mod signal;
 mod zero;
 
 pub use channel::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
@@ -58,3 +61,8 @@ pub use error::{
     SendTimeoutError, TryPopError, TryPushError, TryRecvError, TrySendError,
 };
 pub use queue::Queue;
+
+/// Slots per block of an unbounded queue (small under `--cfg loom`, so that
+/// models cross block boundaries); for tests.
+#[doc(hidden)]
+pub const LIST_BLOCK_CAP: usize = list::BLOCK_CAP;

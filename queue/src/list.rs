@@ -78,7 +78,7 @@ const LAP: usize = 32;
 const LAP: usize = 3;
 
 /// Slots in a block.
-pub const BLOCK_CAP: usize = LAP - 1;
+pub(crate) const BLOCK_CAP: usize = LAP - 1;
 
 /// Indices are shifted by one to make room for the flag bit.
 const SHIFT: usize = 1;

@@ -104,7 +104,8 @@ impl<T> Queue<T> {
     /// If the queue is closed (also while waiting), the value comes back in
     /// the error.
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_until(value, None).map_err(|e| PushError(e.into_inner()))
+        self.push_until(value, None)
+            .map_err(|e| PushError(e.into_inner()))
     }
 
     /// Pushes `value` if there is room right now.
@@ -139,10 +140,7 @@ impl<T> Queue<T> {
     /// Pops the oldest value, waiting while the queue is empty. Returns
     /// `None` once the queue is closed and everything in it was popped.
     pub fn pop(&self) -> Option<T> {
-        match self.pop_until(None) {
-            Ok(value) => Some(value),
-            Err(_) => None,
-        }
+        self.pop_until(None).ok()
     }
 
     /// Pops the oldest value if there is one right now.
@@ -263,11 +261,13 @@ impl<T> Queue<T> {
     /// Pop with an optional deadline; the work behind `pop` and
     /// `pop_timeout`.
     pub(crate) fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
-        let outcome = self.not_empty.wait_until(deadline, || match self.try_pop_once() {
-            Ok(value) => Some(Ok(value)),
-            Err(PopFail::Closed) => Some(Err(PopTimeoutError::Closed)),
-            Err(PopFail::Empty) => None,
-        });
+        let outcome = self
+            .not_empty
+            .wait_until(deadline, || match self.try_pop_once() {
+                Ok(value) => Some(Ok(value)),
+                Err(PopFail::Closed) => Some(Err(PopTimeoutError::Closed)),
+                Err(PopFail::Empty) => None,
+            });
         outcome.unwrap_or(Err(PopTimeoutError::Timeout))
     }
 

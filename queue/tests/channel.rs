@@ -105,7 +105,10 @@ fn rendezvous_timeouts() {
         tx.send_timeout(1, Duration::from_millis(20)),
         Err(SendTimeoutError::Timeout(1))
     );
-    assert_eq!(rx.recv_timeout(Duration::from_millis(20)), Err(RecvTimeoutError::Timeout));
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(20)),
+        Err(RecvTimeoutError::Timeout)
+    );
     // The withdrawn offer is gone.
     assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }
@@ -123,7 +126,10 @@ fn sender_drop_disconnects_after_drain() {
         drop(tx2);
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected), "{name}");
         assert_eq!(rx.recv(), Err(RecvError), "{name}");
-        assert_eq!(rx.recv_timeout(Duration::from_secs(1)), Err(RecvTimeoutError::Disconnected));
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(1)),
+            Err(RecvTimeoutError::Disconnected)
+        );
     }
 }
 
@@ -175,7 +181,10 @@ fn blocked_receivers_wake_on_disconnect() {
 
 #[test]
 fn blocked_senders_wake_on_disconnect() {
-    for (name, make) in [("rendezvous", (|| bounded(0)) as Make), ("bounded(1)", || bounded(1))] {
+    for (name, make) in [
+        ("rendezvous", (|| bounded(0)) as Make),
+        ("bounded(1)", || bounded(1)),
+    ] {
         let (tx, rx) = make();
         if tx.capacity() == Some(1) {
             tx.send(0).unwrap();
@@ -203,7 +212,11 @@ fn iterators() {
         tx.send(i).unwrap();
     }
     assert_eq!(rx.try_iter().collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
-    assert_eq!(rx.try_iter().count(), 0, "try_iter takes only what is queued");
+    assert_eq!(
+        rx.try_iter().count(),
+        0,
+        "try_iter takes only what is queued"
+    );
     thread::scope(|s| {
         s.spawn(move || {
             for i in 5..10 {
@@ -220,7 +233,7 @@ fn iterators() {
 fn own_send_is_visible_to_own_try_recv() {
     for (name, make) in flavors().into_iter().skip(1) {
         let (tx, rx) = make();
-        let rounds = iterations(10_000, 50);
+        let rounds = iterations(10_000, 20);
         thread::scope(|s| {
             for _ in 0..2 {
                 let (tx, rx) = (tx.clone(), rx.clone());
@@ -240,13 +253,22 @@ fn errors_display_and_debug() {
     struct NoDebug;
     // Within each error type, every variant has its own text.
     let pairs = [
-        (TrySendError::Full(NoDebug).to_string(), TrySendError::Disconnected(NoDebug).to_string()),
+        (
+            TrySendError::Full(NoDebug).to_string(),
+            TrySendError::Disconnected(NoDebug).to_string(),
+        ),
         (
             SendTimeoutError::Timeout(NoDebug).to_string(),
             SendTimeoutError::Disconnected(NoDebug).to_string(),
         ),
-        (TryRecvError::Empty.to_string(), TryRecvError::Disconnected.to_string()),
-        (RecvTimeoutError::Timeout.to_string(), RecvTimeoutError::Disconnected.to_string()),
+        (
+            TryRecvError::Empty.to_string(),
+            TryRecvError::Disconnected.to_string(),
+        ),
+        (
+            RecvTimeoutError::Timeout.to_string(),
+            RecvTimeoutError::Disconnected.to_string(),
+        ),
         (
             weft_queue::TryPushError::Full(NoDebug).to_string(),
             weft_queue::TryPushError::Closed(NoDebug).to_string(),
@@ -255,7 +277,10 @@ fn errors_display_and_debug() {
             weft_queue::PushTimeoutError::Timeout(NoDebug).to_string(),
             weft_queue::PushTimeoutError::Closed(NoDebug).to_string(),
         ),
-        (weft_queue::TryPopError::Empty.to_string(), weft_queue::TryPopError::Closed.to_string()),
+        (
+            weft_queue::TryPopError::Empty.to_string(),
+            weft_queue::TryPopError::Closed.to_string(),
+        ),
         (
             weft_queue::PopTimeoutError::Timeout.to_string(),
             weft_queue::PopTimeoutError::Closed.to_string(),
@@ -265,8 +290,14 @@ fn errors_display_and_debug() {
         assert_ne!(a, b);
         assert!(!a.is_empty() && !b.is_empty());
     }
-    assert_eq!(RecvError.to_string(), "receiving on an empty and disconnected channel");
-    assert_eq!(SendError(NoDebug).to_string(), "sending on a disconnected channel");
+    assert_eq!(
+        RecvError.to_string(),
+        "receiving on an empty and disconnected channel"
+    );
+    assert_eq!(
+        SendError(NoDebug).to_string(),
+        "sending on a disconnected channel"
+    );
     assert_eq!(format!("{:?}", TrySendError::Full(NoDebug)), "Full(..)");
     assert_eq!(format!("{:?}", SendError(NoDebug)), "SendError(..)");
     let (tx, rx) = bounded::<NoDebug>(1);
@@ -286,13 +317,19 @@ fn errors_display_and_debug() {
 #[test]
 fn mpmc_every_flavor() {
     const SENDERS: u64 = 4;
-    let per_sender = iterations(250_000, 40) as u64;
+    let per_sender = iterations(250_000, 20) as u64;
     for (name, make) in flavors() {
         // The rendezvous flavor hands over one value per meeting; keep its
         // run shorter.
-        let per_sender = if name == "rendezvous" { per_sender / 10 } else { per_sender };
+        let per_sender = if name == "rendezvous" {
+            per_sender / 10
+        } else {
+            per_sender
+        };
         let (tx, rx) = make();
-        let seen: Vec<AtomicUsize> = (0..SENDERS * per_sender).map(|_| AtomicUsize::new(0)).collect();
+        let seen: Vec<AtomicUsize> = (0..SENDERS * per_sender)
+            .map(|_| AtomicUsize::new(0))
+            .collect();
         let (count, sum) = (AtomicUsize::new(0), AtomicUsize::new(0));
         thread::scope(|s| {
             for p in 0..SENDERS {
@@ -311,7 +348,10 @@ fn mpmc_every_flavor() {
                     let mut last = [None::<u64>; SENDERS as usize];
                     for v in rx {
                         let (p, i) = ((v / per_sender) as usize, v % per_sender);
-                        assert!(last[p].is_none_or(|l| l < i), "{name}: sender {p} out of order");
+                        assert!(
+                            last[p].is_none_or(|l| l < i),
+                            "{name}: sender {p} out of order"
+                        );
                         last[p] = Some(i);
                         seen[v as usize].fetch_add(1, Relaxed);
                         count.fetch_add(1, Relaxed);
@@ -322,8 +362,15 @@ fn mpmc_every_flavor() {
         });
         let n = SENDERS * per_sender;
         assert_eq!(count.load(Relaxed) as u64, n, "{name}: count");
-        assert_eq!(sum.load(Relaxed) as u64, n * (n - 1) / 2, "{name}: checksum");
-        assert!(seen.iter().all(|c| c.load(Relaxed) == 1), "{name}: a value twice or never");
+        assert_eq!(
+            sum.load(Relaxed) as u64,
+            n * (n - 1) / 2,
+            "{name}: checksum"
+        );
+        assert!(
+            seen.iter().all(|c| c.load(Relaxed) == 1),
+            "{name}: a value twice or never"
+        );
     }
 }
 
@@ -355,6 +402,10 @@ fn nothing_leaks_or_drops_twice() {
         assert_eq!(drops.load(Relaxed), 1, "only the received value is gone");
         drop(back);
         drop(tx);
-        assert_eq!(drops.load(Relaxed), made, "{capacity:?}: every value dropped once");
+        assert_eq!(
+            drops.load(Relaxed),
+            made,
+            "{capacity:?}: every value dropped once"
+        );
     }
 }

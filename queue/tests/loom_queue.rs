@@ -40,7 +40,7 @@ fn bounded_2_wraps_around() {
 /// the block is installed by the producer and freed by the consumer.
 #[test]
 fn unbounded_across_a_block() {
-    assert_eq!(weft_queue::list::BLOCK_CAP, 2);
+    assert_eq!(weft_queue::LIST_BLOCK_CAP, 2);
     producer_consumer(Queue::unbounded, 3);
 }
 
@@ -74,7 +74,11 @@ fn bounded_1_two_producers_two_consumers() {
 fn push_pop_close_race() {
     for unbounded in [false, true] {
         loom::model(move || {
-            let q = Arc::new(if unbounded { Queue::unbounded() } else { Queue::bounded(1) });
+            let q = Arc::new(if unbounded {
+                Queue::unbounded()
+            } else {
+                Queue::bounded(1)
+            });
             let pusher = {
                 let q = q.clone();
                 thread::spawn(move || q.push(7).is_ok())

@@ -12,8 +12,10 @@ fn iterations(normal: usize, miri: usize) -> usize {
     if cfg!(miri) { miri } else { normal }
 }
 
+type Make = fn() -> Queue<u64>;
+
 /// Every flavor the tests run on.
-fn flavors() -> Vec<(&'static str, fn() -> Queue<u64>)> {
+fn flavors() -> Vec<(&'static str, Make)> {
     vec![
         ("bounded(1)", || Queue::bounded(1)),
         ("bounded(2)", || Queue::bounded(2)),
@@ -45,7 +47,7 @@ fn send_and_sync() {
 /// FIFO over many laps of a small ring and across many blocks of the list.
 #[test]
 fn fifo_single_thread() {
-    let n = iterations(1000, 100) as u64;
+    let n = iterations(1000, 40) as u64;
     for (name, make) in flavors() {
         let q = make();
         let cap = q.capacity().unwrap_or(usize::MAX) as u64;
@@ -103,7 +105,10 @@ fn pops_drain_after_close() {
         }
         assert_eq!(q.pop(), None, "{name}");
         assert_eq!(q.try_pop(), Err(TryPopError::Closed), "{name}");
-        assert_eq!(q.pop_timeout(Duration::from_secs(1)), Err(PopTimeoutError::Closed));
+        assert_eq!(
+            q.pop_timeout(Duration::from_secs(1)),
+            Err(PopTimeoutError::Closed)
+        );
     }
 }
 
@@ -122,7 +127,10 @@ fn unbounded_is_never_full() {
 fn timeouts() {
     let q = Queue::bounded(1);
     let start = Instant::now();
-    assert_eq!(q.pop_timeout(Duration::from_millis(20)), Err(PopTimeoutError::Timeout));
+    assert_eq!(
+        q.pop_timeout(Duration::from_millis(20)),
+        Err(PopTimeoutError::Timeout)
+    );
     assert!(start.elapsed() >= Duration::from_millis(20));
     q.push(1).unwrap();
     let start = Instant::now();
@@ -180,7 +188,11 @@ fn close_wakes_all() {
             assert_eq!(p.join().unwrap(), None);
         }
         for (i, p) in pushers.into_iter().enumerate() {
-            assert_eq!(p.join().unwrap().unwrap_err().0, i as u64, "the value comes back");
+            assert_eq!(
+                p.join().unwrap().unwrap_err().0,
+                i as u64,
+                "the value comes back"
+            );
         }
     });
 }
@@ -198,7 +210,10 @@ fn waiter_sleeps_instead_of_spinning() {
         thread::sleep(Duration::from_millis(200));
         q.push(1).unwrap();
         let busy = consumer.join().unwrap();
-        assert!(busy < Duration::from_millis(50), "consumer used {busy:?} of CPU");
+        assert!(
+            busy < Duration::from_millis(50),
+            "consumer used {busy:?} of CPU"
+        );
     });
 }
 
@@ -264,14 +279,18 @@ fn values_left_inside_are_dropped_once() {
             drop(back);
             expected += 1;
             drop(q);
-            assert_eq!(drops.load(Relaxed), expected, "capacity {capacity:?}, {pushed} pushed");
+            assert_eq!(
+                drops.load(Relaxed),
+                expected,
+                "capacity {capacity:?}, {pushed} pushed"
+            );
         }
     }
 }
 
 #[test]
 fn mpmc_every_flavor() {
-    let per_producer = iterations(250_000, 50) as u64;
+    let per_producer = iterations(250_000, 20) as u64;
     for (_name, make) in flavors() {
         mpmc(&make(), per_producer);
     }
@@ -283,7 +302,9 @@ fn mpmc_every_flavor() {
 fn mpmc(q: &Queue<u64>, per_producer: u64) {
     const PRODUCERS: u64 = 4;
     const CONSUMERS: usize = 4;
-    let seen: Vec<AtomicUsize> = (0..PRODUCERS * per_producer).map(|_| AtomicUsize::new(0)).collect();
+    let seen: Vec<AtomicUsize> = (0..PRODUCERS * per_producer)
+        .map(|_| AtomicUsize::new(0))
+        .collect();
     let producers_left = AtomicUsize::new(PRODUCERS as usize);
     let received = AtomicUsize::new(0);
     thread::scope(|s| {
@@ -303,7 +324,11 @@ fn mpmc(q: &Queue<u64>, per_producer: u64) {
                 let mut last = [None::<u64>; PRODUCERS as usize];
                 while let Some(v) = q.pop() {
                     let (p, i) = ((v / per_producer) as usize, v % per_producer);
-                    assert!(last[p].is_none_or(|l| l < i), "producer {p}: {i} after {:?}", last[p]);
+                    assert!(
+                        last[p].is_none_or(|l| l < i),
+                        "producer {p}: {i} after {:?}",
+                        last[p]
+                    );
                     last[p] = Some(i);
                     seen[v as usize].fetch_add(1, Relaxed);
                     received.fetch_add(1, Relaxed);
@@ -320,7 +345,7 @@ fn mpmc(q: &Queue<u64>, per_producer: u64) {
 #[test]
 fn len_never_exceeds_capacity() {
     let q = Queue::bounded(3);
-    let rounds = iterations(20_000, 50);
+    let rounds = iterations(20_000, 30);
     thread::scope(|s| {
         s.spawn(|| {
             for i in 0..rounds {
