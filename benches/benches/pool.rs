@@ -1,1 +1,159 @@
-fn main() {}
+#![allow(missing_docs)] // criterion's macros generate undocumented functions.
+
+//! `weft_pool::Pool` against rayon, plain scoped threads and sequential
+//! code.
+//!
+//! Scenarios (see BENCHMARKS.md):
+//! - `map_1k_trivial`, `map_100k_trivial`: `x + 1` over a borrowed slice of
+//!   1 000 / 100 000 `u64`s, results collected in order; measures the
+//!   per-call and per-item overhead. Peers: `rayon`
+//!   (`par_iter().map().collect()`) and `scoped_threads` (the course's
+//!   approach: one fresh thread per block with `std::thread::scope`).
+//! - `apply_async_round_trip`: submit one tiny task and wait for its
+//!   result; measures the latency of a hand-off to an idle pool and back.
+//!   Peer: `rayon` (`spawn` + a std `mpsc` channel).
+//! - `map_cpu_heavy`: 64 items of about 1 ms of work each; measures the
+//!   speed-up. Peers: `sequential` and `rayon`.
+//!
+//! Every pool has one worker per CPU and is created once, outside the
+//! timed loop.
+
+use std::hint::black_box;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+};
+use rayon::prelude::*;
+use weft_benches::busy_work;
+use weft_pool::Pool;
+
+/// The worker count of every pool: one per CPU.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn rayon_pool() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers())
+        .build()
+        .expect("rayon pool")
+}
+
+/// The course's data-parallel map: split the input in one block per
+/// thread, start a thread per block, and concatenate the results.
+fn scoped_map(data: &[u64], threads: usize, f: impl Fn(&u64) -> u64 + Sync) -> Vec<u64> {
+    let block = data.len().div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = data
+            .chunks(block)
+            .map(|chunk| s.spawn(move || chunk.iter().map(f).collect::<Vec<u64>>()))
+            .collect();
+        let mut out = Vec::with_capacity(data.len());
+        for h in handles {
+            out.extend(h.join().unwrap());
+        }
+        out
+    })
+}
+
+fn map_trivial(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    len: u64,
+    weft: &Pool,
+    rayon: &rayon::ThreadPool,
+) {
+    let data: Vec<u64> = (0..len).collect();
+    g.bench_function("weft", |b| b.iter(|| weft.map(|x| x + 1, black_box(&data))));
+    g.bench_function("rayon", |b| {
+        b.iter(|| {
+            rayon.install(|| {
+                black_box(&data)
+                    .par_iter()
+                    .map(|x| x + 1)
+                    .collect::<Vec<u64>>()
+            })
+        })
+    });
+    let threads = workers();
+    g.bench_function("scoped_threads", |b| {
+        b.iter(|| scoped_map(black_box(&data), threads, |x| x + 1))
+    });
+}
+
+fn bench_map_trivial(c: &mut Criterion) {
+    let weft = Pool::new(workers());
+    let rayon = rayon_pool();
+    for (scenario, len) in [
+        ("pool/map_1k_trivial", 1_000),
+        ("pool/map_100k_trivial", 100_000),
+    ] {
+        let mut g = c.benchmark_group(scenario);
+        g.sample_size(30);
+        map_trivial(&mut g, len, &weft, &rayon);
+        g.finish();
+    }
+}
+
+fn bench_round_trip(c: &mut Criterion) {
+    let weft = Pool::new(workers());
+    let rayon = rayon_pool();
+    let mut g = c.benchmark_group("pool/apply_async_round_trip");
+    g.sample_size(30);
+    let mut i = 0u64;
+    g.bench_function("weft", |b| {
+        b.iter(|| {
+            i += 1;
+            weft.apply_async(|x: u64| x + 1, (black_box(i),))
+                .get()
+                .unwrap()
+        })
+    });
+    let (tx, rx) = mpsc::channel();
+    g.bench_function("rayon", |b| {
+        b.iter(|| {
+            i += 1;
+            let (tx, x) = (tx.clone(), black_box(i));
+            rayon.spawn(move || tx.send(x + 1).unwrap());
+            rx.recv().unwrap()
+        })
+    });
+    g.finish();
+}
+
+/// About 1 ms of work: 10 000 rounds of `busy_work` (~100 ns each).
+fn heavy(seed: &u64) -> u64 {
+    (0..10_000).fold(*seed, |x, _| busy_work(x))
+}
+
+fn bench_cpu_heavy(c: &mut Criterion) {
+    let weft = Pool::new(workers());
+    let rayon = rayon_pool();
+    let items: Vec<u64> = (0..64).collect();
+    let mut g = c.benchmark_group("pool/map_cpu_heavy");
+    g.sample_size(10);
+    g.bench_function("weft", |b| b.iter(|| weft.map(heavy, black_box(&items))));
+    g.bench_function("sequential", |b| {
+        b.iter(|| black_box(&items).iter().map(heavy).collect::<Vec<u64>>())
+    });
+    g.bench_function("rayon", |b| {
+        b.iter(|| {
+            rayon.install(|| {
+                black_box(&items)
+                    .par_iter()
+                    .map(heavy)
+                    .collect::<Vec<u64>>()
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+    targets = bench_map_trivial, bench_round_trip, bench_cpu_heavy
+}
+criterion_main!(benches);

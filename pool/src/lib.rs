@@ -1,1 +1,96 @@
-//! A thread pool with map, starmap, apply and their async forms, on Weft's own primitives. (under construction)
+//! A thread pool with `map`, `starmap`, `apply` and their async forms:
+//! Python's `multiprocessing.Pool`, on threads, built on Weft's own
+//! primitives.
+//!
+//! - [`Pool`] starts a fixed number of worker threads and hands them work.
+//!   Its blocking calls ([`Pool::map`], [`Pool::starmap`], [`Pool::apply`])
+//!   may borrow from the caller's stack and return results in input order;
+//!   its async calls ([`Pool::map_async`], [`Pool::starmap_async`],
+//!   [`Pool::apply_async`]) return an [`AsyncResult`] at once.
+//! - [`StarFn`] lets `starmap` and `apply` splat a tuple of arguments into
+//!   a function of 0 to 12 parameters: `pool.starmap(u64::pow, pairs)`.
+//! - A task's panic comes back as the caller's own panic (blocking calls,
+//!   after every chunk has finished) or as a [`TaskError`] (async calls).
+//!
+//! How it works (the queue, the tickets, the latch, how idle workers sleep
+//! without losing a wake-up, panics, shutdown, and why nested calls cannot
+//! deadlock) is told in the design note, `README.md` next to this crate's
+//! `Cargo.toml`, and in each module.
+//!
+//! # When to use it
+//!
+//! For data parallelism with a known amount of work per call, with the
+//! `multiprocessing.Pool` vocabulary: a map over a list, a batch of
+//! independent calls, results collected in order. The workers are
+//! persistent, so a call costs a lock and a wake, not a thread start.
+//!
+//! Prefer `rayon` for recursive divide-and-conquer, for parallel iterator
+//! chains, or for very fine-grained work: its work-stealing deques split
+//! work adaptively, while this pool splits a call into fixed chunks up
+//! front. Prefer `std::thread::scope` for a handful of long-lived,
+//! different tasks.
+//!
+//! # Example
+//!
+//! The course's parallel sum: each worker sums one row.
+//!
+//! ```
+//! use weft_pool::Pool;
+//!
+//! let matrix: Vec<Vec<u64>> = (0..8).map(|r| (0..100).map(|c| r * 100 + c).collect()).collect();
+//! let pool = Pool::new(4);
+//! let row_sums = pool.map(|row| row.iter().sum::<u64>(), &matrix);
+//! assert_eq!(row_sums.iter().sum::<u64>(), (0..800).sum());
+//! ```
+//!
+//! A pool is shared by reference, also with its own tasks, and results are
+//! sent back, so the pool and its handles cross threads:
+//!
+//! ```
+//! fn check<T: Send + Sync>() {}
+//! check::<weft_pool::Pool>();
+//! fn send<T: Send>() {}
+//! send::<weft_pool::AsyncResult<Vec<u8>>>();
+//! ```
+//!
+//! but an `AsyncResult` of a type that cannot leave its thread cannot
+//! either:
+//!
+//! ```compile_fail
+//! fn send<T: Send>() {}
+//! send::<weft_pool::AsyncResult<std::rc::Rc<u8>>>();
+//! ```
+//!
+//! and async work must own what it uses:
+//!
+//! ```compile_fail
+//! let pool = weft_pool::Pool::new(1);
+//! let local = vec![1, 2, 3];
+//! let r = pool.map_async(|x: &i32| x + 1, &local);
+//! ```
+
+mod async_result;
+mod error;
+mod injector;
+mod job;
+mod latch;
+mod map;
+mod pool;
+mod registry;
+mod star;
+mod sync;
+
+pub use async_result::AsyncResult;
+pub use error::{GetTimeoutError, TaskError};
+pub use map::default_chunksize;
+pub use pool::Pool;
+pub use star::StarFn;
+
+/// The pool's building blocks, public only so that the loom models in
+/// `tests/loom_pool.rs` and the doc tests can reach them. Not part of the
+/// API: they may change at any time.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::injector::Injector;
+    pub use crate::latch::CountLatch;
+}

@@ -1,0 +1,342 @@
+//! `AsyncResult`: a handle to the result of work submitted with the async
+//! forms, and the one-shot slot behind it.
+//!
+//! # Implementation
+//!
+//! The job and the handle share a `Slot`, reference-counted: a cell for the
+//! result and one futex word, `state`:
+//!
+//! ```text
+//!   PENDING ──a getter is about to sleep──▶ WAITING
+//!      │                                       │
+//!      └──────── job stores the result ────────┴──▶ SUCCEEDED or FAILED
+//! ```
+//!
+//! **Completing** (the job, once): write the result into the cell, then
+//! swap the state to `SUCCEEDED` or `FAILED`; if the old state was
+//! `WAITING`, wake every sleeper (a shared `&AsyncResult` may have several
+//! threads in [`AsyncResult::wait`]).
+//!
+//! **Waiting**: read the state; a final state means the result is there.
+//! Otherwise spin a little ([`SpinWait`]), then move `PENDING` to
+//! `WAITING` and `futex_wait(state, WAITING)`. The completer's swap either
+//! comes before the waiter's compare-and-swap (which then fails, and the
+//! waiter re-reads a final state) or after it (and then it sees `WAITING`
+//! and wakes): no wake-up is lost, and a result that nobody waits for costs
+//! no system call.
+//!
+//! **Dropping** a handle drops only its reference: the job still runs,
+//! stores its result, and the last reference (the job's or the handle's)
+//! frees the slot and the result in it. Nothing is cancelled, nothing
+//! leaks.
+//!
+//! # Memory ordering
+//!
+//! The completer's swap is `Release` and every read of a final state is
+//! `Acquire`: the result written into the cell happens before any reader
+//! that saw the state say so takes it out. The `PENDING → WAITING`
+//! compare-and-swap is `Relaxed`; it only arranges the wake.
+
+use std::fmt;
+use std::panic;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::time::{Duration, Instant};
+
+use weft_futex::atomic::AtomicU32;
+use weft_futex::{SpinWait, UnsafeCell};
+
+use crate::error::{GetTimeoutError, TaskError};
+use crate::sync::Arc;
+
+/// The job has not finished, and nobody sleeps on the slot.
+const PENDING: u32 = 0;
+/// The job has not finished, and a thread may be asleep on the slot.
+const WAITING: u32 = 1;
+/// The result is in the cell, and it is a value.
+const SUCCEEDED: u32 = 2;
+/// The result is in the cell, and it is a task's panic.
+const FAILED: u32 = 3;
+
+/// Where a job leaves its result for an [`AsyncResult`].
+pub(crate) struct Slot<R> {
+    /// `PENDING`, `WAITING`, `SUCCEEDED` or `FAILED`.
+    state: AtomicU32,
+    /// Written once by the completing job, before the state turns final;
+    /// taken once by `AsyncResult::get`.
+    result: UnsafeCell<Option<Result<R, TaskError>>>,
+}
+
+/// The cell is written only by the one completing job before the state
+/// turns final, and read only after a reader saw the final state with
+/// `Acquire`; the value moves to the getter's thread, hence `R: Send`.
+// SAFETY: see the doc comment above.
+unsafe impl<R: Send> Sync for Slot<R> {}
+
+impl<R> Slot<R> {
+    /// An empty slot.
+    pub(crate) fn new() -> Self {
+        Self {
+            state: AtomicU32::new(PENDING),
+            result: UnsafeCell::new(None),
+        }
+    }
+
+    /// Stores the result and wakes the waiters.
+    ///
+    /// # Safety
+    ///
+    /// Called at most once per slot.
+    pub(crate) unsafe fn complete(&self, result: Result<R, TaskError>) {
+        let done = if result.is_ok() { SUCCEEDED } else { FAILED };
+        // SAFETY: this is the only write, and no reader touches the cell
+        // before the state below turns final.
+        self.result.with_mut(|cell| unsafe { *cell = Some(result) });
+        // Release: pairs with the Acquire loads in `AsyncResult`, publishing
+        // the result written above.
+        if self.state.swap(done, Release) == WAITING {
+            // Everyone in `wait` sleeps on this word; wake them all. The
+            // slot is kept alive by the caller's reference.
+            weft_futex::wake_all(&self.state);
+        }
+    }
+}
+
+/// A handle to the result of [`Pool::apply_async`](crate::Pool::apply_async),
+/// [`Pool::map_async`](crate::Pool::map_async) or
+/// [`Pool::starmap_async`](crate::Pool::starmap_async).
+///
+/// Python's `AsyncResult`: [`get`](Self::get) blocks for the value (a
+/// task's panic comes back as `Err(TaskError)`),
+/// [`get_timeout`](Self::get_timeout) gives up after a while and hands the
+/// handle back, [`wait`](Self::wait) and [`wait_timeout`](Self::wait_timeout)
+/// wait without taking the value, and [`ready`](Self::ready) and
+/// [`successful`](Self::successful) look without waiting.
+///
+/// Dropping the handle neither cancels the work nor leaks it: the task
+/// runs, and its result is dropped with the last reference. Handles stay
+/// valid after the pool is closed, joined or dropped.
+///
+/// # Examples
+///
+/// ```
+/// let pool = weft_pool::Pool::new(2);
+/// let squares = pool.map_async(|x: u64| x * x, 0..5);
+/// let sum = pool.apply_async(|a: u64, b: u64| a + b, (40, 2));
+/// assert_eq!(sum.get().unwrap(), 42);
+/// squares.wait();
+/// assert_eq!(squares.successful(), Some(true));
+/// assert_eq!(squares.get().unwrap(), [0, 1, 4, 9, 16]);
+/// ```
+#[must_use = "dropping the handle does not cancel the task, but loses its result"]
+pub struct AsyncResult<R> {
+    slot: Arc<Slot<R>>,
+}
+
+impl<R> AsyncResult<R> {
+    /// A handle to `slot`, which a job will complete.
+    pub(crate) fn new(slot: Arc<Slot<R>>) -> Self {
+        Self { slot }
+    }
+
+    /// A handle whose result is already there (for an empty `map_async`).
+    pub(crate) fn ready_with(value: R) -> Self {
+        let slot = Slot::new();
+        // SAFETY: the slot is new and completed only here.
+        unsafe { slot.complete(Ok(value)) };
+        Self::new(Arc::new(slot))
+    }
+
+    /// Blocks until the task has finished, and returns its value, or its
+    /// panic as a [`TaskError`].
+    ///
+    /// # Errors
+    ///
+    /// `Err(TaskError)` when the task panicked (for `map_async`: when any
+    /// chunk did; the first panic is reported).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(1);
+    /// assert_eq!(pool.apply_async(|| 6 * 7, ()).get().unwrap(), 42);
+    /// ```
+    pub fn get(self) -> Result<R, TaskError> {
+        self.wait();
+        self.take()
+    }
+
+    /// Like [`get`](Self::get), but gives up after `timeout` and returns
+    /// the handle in [`GetTimeoutError::Timeout`], so the caller can keep
+    /// waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`GetTimeoutError::Timeout`] with this handle when the result was
+    /// not ready in time; [`GetTimeoutError::Failed`] when the task
+    /// panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = weft_pool::Pool::new(1);
+    /// let quick = pool.apply_async(|| "done", ());
+    /// assert_eq!(quick.get_timeout(Duration::from_secs(60)).unwrap(), "done");
+    /// ```
+    pub fn get_timeout(self, timeout: Duration) -> Result<R, GetTimeoutError<R>> {
+        if self.wait_timeout(timeout) {
+            self.take().map_err(GetTimeoutError::Failed)
+        } else {
+            Err(GetTimeoutError::Timeout(self))
+        }
+    }
+
+    /// Blocks until the task has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(1);
+    /// let result = pool.apply_async(|| (), ());
+    /// result.wait();
+    /// assert!(result.ready());
+    /// ```
+    pub fn wait(&self) {
+        let mut spin = SpinWait::new();
+        loop {
+            let state = self.load_state();
+            if is_final(state) {
+                return;
+            }
+            if spin.spin() {
+                continue;
+            }
+            if self.announce_sleep(state) {
+                weft_futex::wait(&self.slot.state, WAITING);
+            }
+        }
+    }
+
+    /// Blocks until the task has finished or `timeout` has passed, and
+    /// returns whether it has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = weft_pool::Pool::new(1);
+    /// let slow = pool.apply_async(|| std::thread::sleep(Duration::from_millis(100)), ());
+    /// assert!(!slow.wait_timeout(Duration::from_millis(1)));
+    /// assert!(slow.wait_timeout(Duration::from_secs(60)));
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        if is_final(self.load_state()) {
+            return true;
+        }
+        // A deadline past the end of time means no deadline.
+        let deadline = Instant::now().checked_add(timeout);
+        let mut spin = SpinWait::new();
+        loop {
+            let state = self.load_state();
+            if is_final(state) {
+                return true;
+            }
+            let now = Instant::now();
+            let left = match deadline {
+                Some(deadline) if now >= deadline => return false,
+                Some(deadline) => deadline - now,
+                None => Duration::MAX,
+            };
+            if spin.spin() {
+                continue;
+            }
+            if self.announce_sleep(state) {
+                weft_futex::wait_timeout(&self.slot.state, WAITING, left);
+            }
+        }
+    }
+
+    /// Whether the task has finished (so [`get`](Self::get) would not
+    /// block).
+    #[inline]
+    pub fn ready(&self) -> bool {
+        is_final(self.load_state())
+    }
+
+    /// `Some(true)` if the task finished with a value, `Some(false)` if it
+    /// panicked, and `None` while it has not finished. (Python raises an
+    /// error for a result that is not ready.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(1);
+    /// let failing = pool.apply_async(|| -> () { panic!("boom") }, ());
+    /// failing.wait();
+    /// assert_eq!(failing.successful(), Some(false));
+    /// ```
+    pub fn successful(&self) -> Option<bool> {
+        match self.load_state() {
+            SUCCEEDED => Some(true),
+            FAILED => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The slot's state. Acquire: pairs with the Release swap in
+    /// `Slot::complete`, so a final state comes with the result.
+    #[inline]
+    fn load_state(&self) -> u32 {
+        self.slot.state.load(Acquire)
+    }
+
+    /// Makes sure the state says `WAITING` before the caller sleeps on it;
+    /// returns `false` when the task finished meanwhile (do not sleep).
+    fn announce_sleep(&self, state: u32) -> bool {
+        state == WAITING
+            // Relaxed: only arranges the wake; a final state is re-read
+            // with Acquire by the caller's loop.
+            || self
+                .slot
+                .state
+                .compare_exchange(PENDING, WAITING, Relaxed, Relaxed)
+                .is_ok()
+    }
+
+    /// Takes the result out of a slot whose state is final.
+    fn take(self) -> Result<R, TaskError> {
+        // SAFETY: the state is final (checked with Acquire by the caller),
+        // so the completing job wrote the cell and never touches it again;
+        // this handle is consumed, so nobody else takes the result.
+        let result = self.slot.result.with_mut(|cell| unsafe { (*cell).take() });
+        // A final state always comes with a result.
+        result.unwrap_or_else(|| unreachable!("a finished slot holds its result"))
+    }
+}
+
+/// Whether `state` says the result is in the slot.
+#[inline]
+fn is_final(state: u32) -> bool {
+    state >= SUCCEEDED
+}
+
+impl<R> fmt::Debug for AsyncResult<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.successful() {
+            None => "pending",
+            Some(true) => "succeeded",
+            Some(false) => "failed",
+        };
+        f.debug_struct("AsyncResult")
+            .field("state", &format_args!("{state}"))
+            .finish()
+    }
+}
+
+/// Drops a value that user code may have given a panicking `Drop`, without
+/// letting the panic out of a job.
+pub(crate) fn drop_quietly<T>(value: T) {
+    let _ = panic::catch_unwind(panic::AssertUnwindSafe(move || drop(value)));
+}

@@ -1,0 +1,555 @@
+//! `map` and its kin: splitting the input into chunks, running the chunks
+//! on the workers, and putting the results back in order.
+//!
+//! # Implementation
+//!
+//! A call collects its items into a `Vec<T>` and allocates a `Vec<R>` for
+//! the results; the two buffers are described by a [`MapWork`]. Chunk `i`
+//! is the items `i * chunksize .. (i + 1) * chunksize` (the last one
+//! shorter): it reads each item out of the input buffer, calls `f` on it
+//! and writes the result at the same index of the output buffer, so the
+//! results come out in input order with no sorting and no per-item
+//! allocation.
+//!
+//! **Claiming instead of queueing chunks.** The call does not push one job
+//! per chunk. It pushes *tickets*, at most one per worker, all pointing to
+//! the same descriptor; a worker that pops a ticket claims chunk after
+//! chunk with a `fetch_add` on the descriptor's `next` counter until none
+//! is left, then retires the ticket. So a call costs one lock acquisition
+//! whatever its size, chunks are handed out in order (each is still a
+//! contiguous run, run in order on one worker), and a call never has more
+//! workers on it than it has tickets: `Pool::new(n)` runs up to `n` chunks
+//! at once.
+//!
+//! **Blocking calls** (`MapCall`) keep the descriptor, the closure and both
+//! buffers in the caller's stack frame, like rayon's `StackJob`. The
+//! tickets are counted by a [`CountLatch`]; each ticket counts down as the
+//! last thing it does, and the caller returns only after the latch opens,
+//! so no ticket can outlive the frame it points into. When the caller is
+//! itself one of the pool's workers, it also claims chunks itself, and
+//! afterwards takes its unclaimed tickets back out of the queue (see
+//! `Pool`'s documentation on nesting).
+//!
+//! **Async calls** (`MapAsync`) own everything in one `Arc`; each ticket
+//! holds a reference. A second counter, `remaining`, counts unfinished
+//! chunks; the thread that finishes the last chunk drops the closure,
+//! assembles the `Vec<R>` and completes the [`AsyncResult`]'s slot.
+//!
+//! **Panics.** Each chunk runs inside `catch_unwind`. A chunk that panics
+//! drops the items it had not reached and the results it had produced
+//! (the guard in [`MapWork::run_chunk`]), and records its index and the
+//! payload; the first payload wins. The other chunks still run: no
+//! fail-fast, because a blocking call's borrowed data must outlive every
+//! chunk anyway. At the end the results of the chunks that succeeded are
+//! dropped and the first payload is reported.
+//!
+//! # Memory ordering
+//!
+//! Items are written by the caller before it pushes the tickets, and the
+//! queue's mutex publishes them to the worker that pops a ticket. A chunk's
+//! results (and its failure record, behind its own mutex) reach the caller
+//! through the latch's Release/Acquire pair, or, for `MapAsync`, through
+//! the `AcqRel` decrement of `remaining`: each chunk's decrement releases
+//! its writes, and the one that reaches zero acquires all of them. The
+//! claim counter `next` is `Relaxed`: it only decides who runs which
+//! chunk, and the chunk's data is ordered by the edges above.
+
+use std::any::Any;
+use std::mem::ManuallyDrop;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
+use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+
+use weft_futex::UnsafeCell;
+use weft_futex::atomic::AtomicUsize;
+use weft_mutex::Mutex;
+
+use crate::async_result::{AsyncResult, Slot, drop_quietly};
+use crate::error::TaskError;
+use crate::job::JobRef;
+use crate::latch::CountLatch;
+use crate::registry::Registry;
+use crate::sync::Arc;
+
+/// A caught panic's payload.
+pub(crate) type Payload = Box<dyn Any + Send>;
+
+/// The chunk size Python's `Pool.map` picks when none is given:
+/// `ceil(len / (4 * workers))`, so that each worker gets about four chunks,
+/// and `0` for an empty input, which makes no chunks at all.
+///
+/// # Examples
+///
+/// ```
+/// // Four workers share 100 items in chunks of 7 (15 chunks).
+/// assert_eq!(weft_pool::default_chunksize(100, 4), 7);
+/// assert_eq!(weft_pool::default_chunksize(0, 4), 0);
+/// ```
+pub fn default_chunksize(len: usize, workers: usize) -> usize {
+    len.div_ceil(workers.max(1).saturating_mul(4))
+}
+
+/// Panics unless `chunksize` is usable.
+#[track_caller]
+pub(crate) fn check_chunksize(chunksize: usize) {
+    assert!(chunksize > 0, "chunksize must be at least 1, got 0");
+}
+
+/// The buffers of one map call and the state shared by its chunks.
+///
+/// It owns the input buffer (whose items the chunks move out one by one)
+/// and the output buffer (which the chunks fill), as raw parts; it has no
+/// `Drop`, and [`finish`](Self::finish) or
+/// [`drop_unstarted`](Self::drop_unstarted) must be called exactly once.
+pub(crate) struct MapWork<T, R> {
+    input: *mut T,
+    input_capacity: usize,
+    output: *mut R,
+    output_capacity: usize,
+    len: usize,
+    chunksize: usize,
+    chunks: usize,
+    /// The next chunk to claim; may run past `chunks`.
+    next: AtomicUsize,
+    /// The chunks that panicked and the first payload.
+    failure: Mutex<Failure>,
+}
+
+/// What went wrong in a call, if anything.
+#[derive(Default)]
+struct Failure {
+    first: Option<Payload>,
+    failed_chunks: Vec<usize>,
+}
+
+impl<T, R> MapWork<T, R> {
+    /// Takes over `items` and allocates room for as many results.
+    ///
+    /// `items` must not be empty, and `chunksize` must not be zero.
+    pub(crate) fn new(items: Vec<T>, chunksize: usize) -> Self {
+        debug_assert!(!items.is_empty() && chunksize > 0);
+        let mut output = ManuallyDrop::new(Vec::<R>::with_capacity(items.len()));
+        let mut input = ManuallyDrop::new(items);
+        let len = input.len();
+        Self {
+            input: input.as_mut_ptr(),
+            input_capacity: input.capacity(),
+            output: output.as_mut_ptr(),
+            output_capacity: output.capacity(),
+            len,
+            chunksize,
+            chunks: len.div_ceil(chunksize),
+            next: AtomicUsize::new(0),
+            failure: Mutex::new(Failure::default()),
+        }
+    }
+
+    /// How many chunks the call has.
+    pub(crate) fn chunks(&self) -> usize {
+        self.chunks
+    }
+
+    /// The index range `start..end` of chunk `i < chunks`. (The sum
+    /// saturates for zero-sized items, whose count may approach
+    /// `usize::MAX`.)
+    #[inline]
+    fn bounds(&self, i: usize) -> (usize, usize) {
+        let start = i * self.chunksize;
+        (start, start.saturating_add(self.chunksize).min(self.len))
+    }
+
+    /// Claims the next chunk nobody has claimed, if any.
+    #[inline]
+    pub(crate) fn claim(&self) -> Option<usize> {
+        // Relaxed: see "Memory ordering" in the module docs. The counter
+        // overshoots `chunks` by at most one per ticket plus the helper.
+        let i = self.next.fetch_add(1, Relaxed);
+        (i < self.chunks).then_some(i)
+    }
+
+    /// Runs chunk `i`: moves each of its items out of the input buffer,
+    /// calls `f` on it and writes the result at the same index. If `f`
+    /// panics, drops what the chunk had not consumed or had produced and
+    /// records the panic.
+    ///
+    /// # Safety
+    ///
+    /// Chunk `i` was claimed by this thread (so it runs exactly once), and
+    /// the buffers are live, as `finish` has not been called.
+    pub(crate) unsafe fn run_chunk<F>(&self, f: &F, i: usize)
+    where
+        F: Fn(T) -> R,
+    {
+        let (start, end) = self.bounds(i);
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut guard = ChunkGuard {
+                work: self,
+                start,
+                read: start,
+                written: start,
+                end,
+            };
+            while guard.read < end {
+                // SAFETY: `read` is in this chunk, which only this thread
+                // touches, and each item is moved out exactly once.
+                let item = unsafe { ptr::read(self.input.add(guard.read)) };
+                guard.read += 1;
+                let result = f(item);
+                // SAFETY: `written` is in this chunk and within the output
+                // buffer's capacity (`len` results fit).
+                unsafe { ptr::write(self.output.add(guard.written), result) };
+                guard.written += 1;
+            }
+            std::mem::forget(guard);
+        }));
+        if let Err(payload) = outcome {
+            self.record_failure(i, payload);
+        }
+    }
+
+    /// Notes that chunk `i` panicked with `payload`; keeps the first
+    /// payload and drops the others.
+    fn record_failure(&self, i: usize, payload: Payload) {
+        let mut failure = self.failure.lock();
+        failure.failed_chunks.push(i);
+        let extra = match failure.first {
+            None => {
+                failure.first = Some(payload);
+                None
+            }
+            Some(_) => Some(payload),
+        };
+        drop(failure);
+        drop_quietly(extra);
+    }
+
+    /// After every chunk has run: the results in order, or, if a chunk
+    /// panicked, the first panic's payload (the results of the chunks that
+    /// succeeded are dropped first). Frees both buffers.
+    ///
+    /// # Safety
+    ///
+    /// Every chunk has run, and this thread sees all their writes (the
+    /// latch or the `remaining` counter gives that); called once, and no
+    /// chunk runs after it.
+    pub(crate) unsafe fn finish(&self) -> Result<Vec<R>, Payload> {
+        // SAFETY: every item was moved out by its chunk (or dropped by a
+        // failed chunk's guard), so the input buffer holds no live item.
+        drop(unsafe { Vec::from_raw_parts(self.input, 0, self.input_capacity) });
+        let failure = std::mem::take(&mut *self.failure.lock());
+        match failure.first {
+            None => {
+                // SAFETY: every chunk succeeded, so all `len` results are
+                // written, in a buffer of `output_capacity` from a `Vec<R>`.
+                Ok(unsafe { Vec::from_raw_parts(self.output, self.len, self.output_capacity) })
+            }
+            Some(payload) => {
+                // SAFETY: the output buffer came from a `Vec<R>` of this
+                // capacity; with length 0 dropping it frees only the memory.
+                let output = unsafe { Vec::from_raw_parts(self.output, 0, self.output_capacity) };
+                let mut failed = failure.failed_chunks;
+                failed.sort_unstable();
+                for i in 0..self.chunks {
+                    if failed.binary_search(&i).is_err() {
+                        let (start, end) = self.bounds(i);
+                        // SAFETY: chunk `i` succeeded, so its results are
+                        // written, within the buffer, and owned by nobody
+                        // else.
+                        unsafe {
+                            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+                                self.output.add(start),
+                                end - start,
+                            ));
+                        }
+                    }
+                }
+                drop(output);
+                Err(payload)
+            }
+        }
+    }
+
+    /// Drops the items and frees the buffers of a call whose chunks never
+    /// ran (it found the pool closed).
+    ///
+    /// # Safety
+    ///
+    /// No chunk has been claimed, and no ticket refers to this work.
+    pub(crate) unsafe fn drop_unstarted(&self) {
+        // SAFETY: the output buffer holds nothing yet; the input holds all
+        // `len` items, which nobody moved out.
+        unsafe {
+            drop(Vec::from_raw_parts(self.output, 0, self.output_capacity));
+            drop(Vec::from_raw_parts(
+                self.input,
+                self.len,
+                self.input_capacity,
+            ));
+        }
+    }
+}
+
+/// Cleans up after a chunk whose function panicked: drops the items it had
+/// not yet moved out and the results it had written. Forgotten when the
+/// chunk succeeds.
+struct ChunkGuard<'a, T, R> {
+    work: &'a MapWork<T, R>,
+    start: usize,
+    /// The items `read..end` are still in the input buffer.
+    read: usize,
+    /// The results `start..written` are in the output buffer.
+    written: usize,
+    end: usize,
+}
+
+impl<T, R> Drop for ChunkGuard<'_, T, R> {
+    fn drop(&mut self) {
+        // SAFETY: these items and results belong to this chunk alone, are
+        // initialized (see the field docs), and are dropped once, here.
+        unsafe {
+            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+                self.work.input.add(self.read),
+                self.end - self.read,
+            ));
+            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+                self.work.output.add(self.start),
+                self.written - self.start,
+            ));
+        }
+    }
+}
+
+/// A blocking map call's descriptor, on the caller's stack.
+pub(crate) struct MapCall<'f, T, R, F> {
+    f: &'f F,
+    work: MapWork<T, R>,
+    /// Counts the tickets that may still touch this descriptor.
+    latch: CountLatch,
+}
+
+impl<'f, T, R, F> MapCall<'f, T, R, F>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
+    /// Runs `f` over `items` on the pool in chunks of `chunksize`, and
+    /// returns the results in order; re-raises a chunk's panic after every
+    /// chunk has run.
+    pub(crate) fn run(registry: &Registry, f: &'f F, items: Vec<T>, chunksize: usize) -> Vec<R> {
+        if items.is_empty() {
+            return Vec::new();
+        }
+        let work = MapWork::new(items, chunksize);
+        let helper = registry.is_current_worker();
+        // A worker waiting for its own call takes part in it, so it needs
+        // one ticket less; see `Pool`'s docs on nesting.
+        let tickets = if helper {
+            (work.chunks() - 1).min(registry.workers() - 1)
+        } else {
+            work.chunks().min(registry.workers())
+        };
+        let call = MapCall {
+            f,
+            work,
+            latch: CountLatch::new(tickets),
+        };
+        let this = &raw const call;
+
+        if tickets > 0 {
+            // SAFETY: the descriptor lives in this frame until the latch
+            // opens below, and each ticket counts the latch down as its
+            // last access; `T: Send`, `R: Send` and `F: Sync` make running
+            // chunks on other threads sound.
+            let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
+            if !registry.injector.push(job, tickets) {
+                if helper {
+                    // Closed under our feet: a worker's nested call is part
+                    // of accepted work, so it runs alone.
+                    // SAFETY: nothing was pushed; we own the count.
+                    unsafe { CountLatch::count_down(&call.latch, tickets as u32) };
+                } else {
+                    // SAFETY: nothing was pushed, so no chunk was claimed.
+                    unsafe { call.work.drop_unstarted() };
+                    crate::pool::closed();
+                }
+            }
+        }
+
+        if helper {
+            while let Some(i) = call.work.claim() {
+                // SAFETY: we claimed chunk `i`; the buffers live until
+                // `finish` below.
+                unsafe { call.work.run_chunk(call.f, i) };
+            }
+            // Every chunk is claimed. Tickets still queued would only find
+            // nothing to do, but they point into this frame: take them
+            // back instead of waiting for a worker to pop them.
+            let unpopped = registry
+                .injector
+                .remove_where(|job| job.data() == this.cast());
+            if unpopped > 0 {
+                // SAFETY: these tickets were removed from the queue, so
+                // they will never run; their counts are ours to retire.
+                unsafe { CountLatch::count_down(&call.latch, unpopped as u32) };
+            }
+        }
+
+        // The soundness of the whole call rests on this wait: it returns
+        // only when every ticket has finished with the descriptor, and it
+        // cannot unwind.
+        call.latch.wait();
+
+        // SAFETY: the latch is open, so every chunk has run (a ticket
+        // retires only when no chunk is left to claim, and the helper
+        // claimed until none was left) and its writes are visible.
+        match unsafe { call.work.finish() } {
+            Ok(results) => results,
+            Err(payload) => panic::resume_unwind(payload),
+        }
+    }
+
+    /// What a worker does with a ticket: claim and run chunks until none is
+    /// left, then count the latch down.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a `MapCall<T, R, F>` whose latch counts this ticket.
+    unsafe fn execute_ticket(this: *const ()) {
+        let this = this.cast::<Self>();
+        {
+            // SAFETY: the caller waits for the latch, which counts this
+            // ticket, before its frame goes away.
+            let call = unsafe { &*this };
+            while let Some(i) = call.work.claim() {
+                // SAFETY: we claimed chunk `i`; the caller calls `finish`
+                // only after the latch opens.
+                unsafe { call.work.run_chunk(call.f, i) };
+            }
+        }
+        // The last access: after it the caller may return and free the
+        // descriptor.
+        // SAFETY: `this` is live until this count-down takes effect.
+        unsafe { CountLatch::count_down(&raw const (*this).latch, 1) };
+    }
+}
+
+/// An async map call: owns the closure and the buffers, shared by its
+/// tickets through an `Arc`.
+pub(crate) struct MapAsync<T, R, F> {
+    /// Dropped by whoever finishes the last chunk.
+    f: UnsafeCell<ManuallyDrop<F>>,
+    work: MapWork<T, R>,
+    /// Chunks not yet finished.
+    remaining: AtomicUsize,
+    slot: Arc<Slot<Vec<R>>>,
+}
+
+impl<T, R, F> MapAsync<T, R, F>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> R + Send + Sync + 'static,
+{
+    /// Submits `f` over `items` in chunks of `chunksize`, and returns the
+    /// handle to the results.
+    pub(crate) fn submit(
+        registry: &Registry,
+        f: F,
+        items: Vec<T>,
+        chunksize: usize,
+    ) -> AsyncResult<Vec<R>> {
+        if items.is_empty() {
+            drop(f);
+            return AsyncResult::ready_with(Vec::new());
+        }
+        let work = MapWork::new(items, chunksize);
+        let chunks = work.chunks();
+        let tickets = chunks.min(registry.workers());
+        let slot = Arc::new(Slot::new());
+        let call = Arc::new(MapAsync {
+            f: UnsafeCell::new(ManuallyDrop::new(f)),
+            work,
+            remaining: AtomicUsize::new(chunks),
+            slot: slot.clone(),
+        });
+        // One reference per ticket.
+        let this = Arc::into_raw(call);
+        for _ in 1..tickets {
+            // SAFETY: `this` came from `Arc::into_raw` and is still owned.
+            unsafe { Arc::increment_strong_count(this) };
+        }
+        // SAFETY: each ticket owns one reference, so the descriptor lives
+        // until every ticket has run; the bounds on `T`, `R` and `F` make
+        // running it on a worker sound.
+        let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
+        if !registry.injector.push(job, tickets) {
+            for _ in 1..tickets {
+                // SAFETY: we own these references; none was pushed.
+                unsafe { Arc::decrement_strong_count(this) };
+            }
+            // SAFETY: the last reference, ours.
+            let call = unsafe { Arc::from_raw(this) };
+            // SAFETY: nothing was pushed, so no chunk was claimed.
+            unsafe { call.work.drop_unstarted() };
+            // SAFETY: `f` is dropped once, here; nobody else can reach it.
+            call.f.with_mut(|f| unsafe { ManuallyDrop::drop(&mut *f) });
+            drop(call);
+            crate::pool::closed();
+        }
+        AsyncResult::new(slot)
+    }
+
+    /// What a worker does with a ticket: claim and run chunks until none is
+    /// left; whoever finishes the last chunk completes the call.
+    ///
+    /// # Safety
+    ///
+    /// `this` is one reference to a `MapAsync<T, R, F>`, owned by this
+    /// ticket.
+    unsafe fn execute_ticket(this: *const ()) {
+        // SAFETY: the ticket owns this reference.
+        let call = unsafe { Arc::from_raw(this.cast::<Self>()) };
+        let mut finished_last = false;
+        while let Some(i) = call.work.claim() {
+            // SAFETY: `f` is alive: chunk `i` is not finished, so
+            // `remaining` is not zero and nobody dropped `f`. The borrow
+            // ends before this chunk's decrement below.
+            call.f.with(|f| unsafe { call.work.run_chunk(&**f, i) });
+            // AcqRel: Release publishes this chunk's results and failure
+            // record; the Acquire of the decrement that reaches zero sees
+            // every chunk's.
+            if call.remaining.fetch_sub(1, AcqRel) == 1 {
+                finished_last = true;
+            }
+        }
+        if finished_last {
+            // SAFETY: every chunk has finished and we saw their writes.
+            unsafe { call.finish() };
+        }
+        // The last reference may drop a result nobody took; keep its
+        // panic, if any, out of the worker.
+        drop_quietly(call);
+    }
+
+    /// Drops the closure, assembles the results and completes the slot.
+    ///
+    /// # Safety
+    ///
+    /// Every chunk has finished, and this thread saw their writes.
+    unsafe fn finish(&self) {
+        // SAFETY: no chunk is running or will run, so nobody else reads
+        // `f`; it is taken once, here.
+        let f = self.f.with_mut(|f| unsafe { ManuallyDrop::take(&mut *f) });
+        let dropped_f = panic::catch_unwind(AssertUnwindSafe(move || drop(f)));
+        // SAFETY: guaranteed by this function's contract.
+        let mut result = unsafe { self.work.finish() };
+        if let (Err(payload), Ok(_)) = (dropped_f, &result) {
+            // The closure's own `Drop` panicked: report that.
+            drop_quietly(std::mem::replace(&mut result, Err(payload)));
+        }
+        // SAFETY: only the thread that finished the last chunk gets here,
+        // once.
+        unsafe { self.slot.complete(result.map_err(TaskError::new)) };
+    }
+}

@@ -1,0 +1,647 @@
+//! The `Pool` handle: starting and stopping the workers, and every way of
+//! giving them work.
+//!
+//! How the pieces fit is told in the crate's design note (`README.md`);
+//! this file holds the public methods, `apply`'s job descriptors and the
+//! lifecycle.
+
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+
+use weft_futex::UnsafeCell;
+
+use crate::async_result::{AsyncResult, Slot, drop_quietly};
+use crate::error::TaskError;
+use crate::job::JobRef;
+use crate::latch::CountLatch;
+use crate::map::{MapAsync, MapCall, check_chunksize, default_chunksize};
+use crate::registry::Registry;
+use crate::star::StarFn;
+use crate::sync::{Arc, thread};
+
+/// A pool of worker threads that run functions over many inputs: Python's
+/// `multiprocessing.Pool`, on threads.
+///
+/// - Blocking calls, [`map`](Self::map), [`starmap`](Self::starmap) (and
+///   their `_chunked` forms) and [`apply`](Self::apply), may borrow from the
+///   caller's stack, and return the results in input order.
+/// - Async calls, [`map_async`](Self::map_async),
+///   [`starmap_async`](Self::starmap_async) and
+///   [`apply_async`](Self::apply_async), take `'static` work and return an
+///   [`AsyncResult`] at once.
+/// - [`close`](Self::close) refuses new work, [`join`](Self::join) (and
+///   dropping the pool) waits for all queued work and the threads.
+///
+/// `Pool::new(n)` starts `n` threads that live as long as the pool and run
+/// up to `n` chunks at once. Idle workers sleep in the kernel and use no
+/// CPU.
+///
+/// # Panics in tasks
+///
+/// A panic inside a blocking call's function is re-raised in the caller,
+/// with the task's own payload, but only after every chunk of the call has
+/// finished (no fail-fast: the chunks borrow the caller's data). An async
+/// call reports it as `Err(TaskError)` from [`AsyncResult::get`]. Either
+/// way the pool keeps all its workers.
+///
+/// # Nesting
+///
+/// A task may use the pool that runs it (through a `&Pool` it borrows or an
+/// `Arc<Pool>`). A blocking call made on one of the pool's own workers
+/// never deadlocks, even with a single worker: the calling worker takes
+/// part in the call, running its chunks itself, while any idle workers
+/// help; `apply` simply runs the function on the calling worker. Such a
+/// nested blocking call keeps working after [`close`](Self::close), since
+/// it belongs to work the pool already accepted. Waiting for an
+/// [`AsyncResult`] inside a task does *not* help, and can deadlock a pool
+/// whose workers all wait, as in Python.
+///
+/// # Examples
+///
+/// ```
+/// use weft_pool::Pool;
+///
+/// let pool = Pool::new(4);
+/// let factor = 3;
+/// let data = vec![1, 2, 3, 4];
+/// // Blocking calls borrow `factor` and `data`; `f` gets a `&i32`.
+/// assert_eq!(pool.map(|x| x * factor, &data), [3, 6, 9, 12]);
+/// assert_eq!(pool.starmap(u64::pow, [(2, 3), (10, 2)]), [8, 100]);
+/// assert_eq!(pool.apply(|a: i32, b: i32| a - b, (50, 8)), 42);
+///
+/// let later = pool.map_async(|x: u64| x + 1, vec![1, 2, 3]);
+/// assert_eq!(later.get().unwrap(), [2, 3, 4]);
+/// pool.join();
+/// ```
+pub struct Pool {
+    registry: Arc<Registry>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts a pool of `workers` threads.
+    ///
+    /// # Panics
+    ///
+    /// If `workers` is zero ("a pool needs at least one worker"), or if a
+    /// thread cannot be started (the threads already started are joined
+    /// first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// assert_eq!(pool.workers(), 2);
+    /// ```
+    pub fn new(workers: usize) -> Self {
+        assert!(workers > 0, "a pool needs at least one worker");
+        let mut pool = Pool {
+            registry: Arc::new(Registry::new(workers)),
+            threads: Vec::with_capacity(workers),
+        };
+        for i in 0..workers {
+            let registry = pool.registry.clone();
+            // On failure `pool` is dropped, which joins the started threads.
+            let handle = thread::Builder::new()
+                .name(format!("weft-pool-worker-{i}"))
+                .spawn(move || Registry::main_loop(registry))
+                .expect("failed to start a pool worker thread");
+            pool.threads.push(handle);
+        }
+        pool
+    }
+
+    /// The number of worker threads.
+    #[inline]
+    pub fn workers(&self) -> usize {
+        self.registry.workers()
+    }
+
+    /// Calls `f` on every item, on the workers, and returns the results in
+    /// input order. Blocks until all are done.
+    ///
+    /// The items are split into contiguous chunks of Python's default size,
+    /// `ceil(len / (4 * workers))` (see [`default_chunksize`]); each chunk
+    /// runs in order on one worker. `f` and the items may borrow from the
+    /// caller: mapping over `&data` hands `f` a `&T`. By the time `map`
+    /// returns, `f` and every item have been dropped.
+    ///
+    /// # Panics
+    ///
+    /// If the pool is closed ("pool is closed"), and with the task's own
+    /// payload if `f` panicked on some item, once every chunk has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let words = ["apple", "fig", "banana"];
+    /// assert_eq!(pool.map(|w| w.len(), &words), [5, 3, 6]);
+    /// assert_eq!(pool.map(|x: u32| x * 2, 0..4), [0, 2, 4, 6]);
+    /// ```
+    pub fn map<T, R, F, I>(&self, f: F, items: I) -> Vec<R>
+    where
+        I: IntoIterator<Item = T>,
+        T: Send,
+        R: Send,
+        F: Fn(T) -> R + Sync,
+    {
+        self.check_open_blocking();
+        let items: Vec<T> = items.into_iter().collect();
+        let chunksize = default_chunksize(items.len(), self.workers());
+        MapCall::run(&self.registry, &f, items, chunksize)
+    }
+
+    /// [`map`](Self::map) with chunks of `chunksize` items (the last one
+    /// may be shorter).
+    ///
+    /// # Panics
+    ///
+    /// If `chunksize` is zero, if the pool is closed, and as
+    /// [`map`](Self::map) when `f` panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let squares = pool.map_chunked(|x: u64| x * x, 0..100, 20);
+    /// assert_eq!(squares[99], 9801);
+    /// ```
+    pub fn map_chunked<T, R, F, I>(&self, f: F, items: I, chunksize: usize) -> Vec<R>
+    where
+        I: IntoIterator<Item = T>,
+        T: Send,
+        R: Send,
+        F: Fn(T) -> R + Sync,
+    {
+        check_chunksize(chunksize);
+        self.check_open_blocking();
+        MapCall::run(&self.registry, &f, items.into_iter().collect(), chunksize)
+    }
+
+    /// Like [`map`](Self::map), but each item is a tuple of arguments, which
+    /// `f` receives splatted: Python's `starmap`. See [`StarFn`].
+    ///
+    /// # Panics
+    ///
+    /// As [`map`](Self::map).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// assert_eq!(pool.starmap(u64::pow, [(2, 10), (3, 3)]), [1024, 27]);
+    /// assert_eq!(pool.starmap(|a: u64, b: u64| a * b, [(6, 7)]), [42]);
+    /// ```
+    pub fn starmap<A, R, F, I>(&self, f: F, items: I) -> Vec<R>
+    where
+        I: IntoIterator<Item = A>,
+        A: Send,
+        R: Send,
+        F: StarFn<A, Output = R> + Sync,
+    {
+        self.check_open_blocking();
+        let items: Vec<A> = items.into_iter().collect();
+        let chunksize = default_chunksize(items.len(), self.workers());
+        MapCall::run(&self.registry, &|args| f.call(args), items, chunksize)
+    }
+
+    /// [`starmap`](Self::starmap) with chunks of `chunksize` items.
+    ///
+    /// # Panics
+    ///
+    /// If `chunksize` is zero, and as [`map`](Self::map).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let pairs: Vec<(u32, u32)> = (0..10).map(|i| (i, i)).collect();
+    /// let sums = pool.starmap_chunked(|a: u32, b: u32| a + b, pairs, 3);
+    /// assert_eq!(sums, (0..10).map(|i| 2 * i).collect::<Vec<_>>());
+    /// ```
+    pub fn starmap_chunked<A, R, F, I>(&self, f: F, items: I, chunksize: usize) -> Vec<R>
+    where
+        I: IntoIterator<Item = A>,
+        A: Send,
+        R: Send,
+        F: StarFn<A, Output = R> + Sync,
+    {
+        check_chunksize(chunksize);
+        self.check_open_blocking();
+        MapCall::run(
+            &self.registry,
+            &|args| f.call(args),
+            items.into_iter().collect(),
+            chunksize,
+        )
+    }
+
+    /// Runs `f` with the arguments in the tuple `args` on a worker, and
+    /// returns its value. A one-argument function takes `(x,)`.
+    ///
+    /// Called from one of the pool's own tasks, `apply` runs `f` right
+    /// there, on the calling worker.
+    ///
+    /// # Panics
+    ///
+    /// If the pool is closed, and with the task's own payload if `f`
+    /// panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(1);
+    /// let name = String::from("weft");
+    /// assert_eq!(pool.apply(|s: &str| s.len(), (name.as_str(),)), 4);
+    /// assert_eq!(pool.apply(|| 42, ()), 42);
+    /// ```
+    pub fn apply<A, R, F>(&self, f: F, args: A) -> R
+    where
+        A: Send,
+        R: Send,
+        F: StarFn<A, Output = R> + Send,
+    {
+        if self.registry.is_current_worker() {
+            // Nested: this thread is a worker of this pool and would only
+            // wait; run the task here (see "Nesting").
+            return f.call(args);
+        }
+        self.check_open();
+        let job = ApplyJob {
+            input: UnsafeCell::new(Some((f, args))),
+            output: UnsafeCell::new(None),
+            latch: CountLatch::new(1),
+        };
+        let this = &raw const job;
+        // SAFETY: `job` lives in this frame until the latch opens below,
+        // and the job counts the latch down as its last access; `A`, `R`
+        // and `F` are `Send`, so the worker may take them.
+        let job_ref = unsafe { JobRef::new(this.cast(), ApplyJob::<F, A, R>::execute) };
+        if !self.registry.injector.push(job_ref, 1) {
+            closed();
+        }
+        // Returns only once the worker is done with `job`; cannot unwind.
+        job.latch.wait();
+        // SAFETY: the latch is open: the worker wrote the output and will
+        // not touch `job` again.
+        let output = job.output.with_mut(|output| unsafe { (*output).take() });
+        match output {
+            Some(Ok(value)) => value,
+            Some(Err(payload)) => panic::resume_unwind(payload),
+            None => unreachable!("an executed apply job leaves its output"),
+        }
+    }
+
+    /// Submits [`map`](Self::map)'s work and returns at once; the results,
+    /// in input order, come from the [`AsyncResult`].
+    ///
+    /// The work is `'static`: it owns `f` and the items. The result is
+    /// ready only after every chunk has finished; if any panicked, `get`
+    /// returns the first panic as a [`TaskError`].
+    ///
+    /// # Panics
+    ///
+    /// If the pool is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let doubled = pool.map_async(|x: i32| 2 * x, vec![1, 2, 3]);
+    /// assert_eq!(doubled.get().unwrap(), [2, 4, 6]);
+    /// ```
+    pub fn map_async<T, R, F, I>(&self, f: F, items: I) -> AsyncResult<Vec<R>>
+    where
+        I: IntoIterator<Item = T>,
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(T) -> R + Send + Sync + 'static,
+    {
+        self.check_open();
+        let items: Vec<T> = items.into_iter().collect();
+        let chunksize = default_chunksize(items.len(), self.workers());
+        MapAsync::submit(&self.registry, f, items, chunksize)
+    }
+
+    /// [`map_async`](Self::map_async) with chunks of `chunksize` items.
+    ///
+    /// # Panics
+    ///
+    /// If `chunksize` is zero, or the pool is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let r = pool.map_async_chunked(|x: u8| x as u32 * 2, 0..=255, 64);
+    /// assert_eq!(r.get().unwrap().len(), 256);
+    /// ```
+    pub fn map_async_chunked<T, R, F, I>(
+        &self,
+        f: F,
+        items: I,
+        chunksize: usize,
+    ) -> AsyncResult<Vec<R>>
+    where
+        I: IntoIterator<Item = T>,
+        T: Send + 'static,
+        R: Send + 'static,
+        F: Fn(T) -> R + Send + Sync + 'static,
+    {
+        check_chunksize(chunksize);
+        self.check_open();
+        MapAsync::submit(&self.registry, f, items.into_iter().collect(), chunksize)
+    }
+
+    /// [`starmap`](Self::starmap)'s work, submitted like
+    /// [`map_async`](Self::map_async).
+    ///
+    /// # Panics
+    ///
+    /// If the pool is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let powers = pool.starmap_async(u32::pow, vec![(2, 5), (5, 2)]);
+    /// assert_eq!(powers.get().unwrap(), [32, 25]);
+    /// ```
+    pub fn starmap_async<A, R, F, I>(&self, f: F, items: I) -> AsyncResult<Vec<R>>
+    where
+        I: IntoIterator<Item = A>,
+        A: Send + 'static,
+        R: Send + 'static,
+        F: StarFn<A, Output = R> + Send + Sync + 'static,
+    {
+        self.check_open();
+        let items: Vec<A> = items.into_iter().collect();
+        let chunksize = default_chunksize(items.len(), self.workers());
+        MapAsync::submit(&self.registry, move |args| f.call(args), items, chunksize)
+    }
+
+    /// [`starmap_async`](Self::starmap_async) with chunks of `chunksize`
+    /// items.
+    ///
+    /// # Panics
+    ///
+    /// If `chunksize` is zero, or the pool is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let r = pool.starmap_async_chunked(|a: u8, b: u8| a.max(b), vec![(1, 2), (4, 3)], 1);
+    /// assert_eq!(r.get().unwrap(), [2, 4]);
+    /// ```
+    pub fn starmap_async_chunked<A, R, F, I>(
+        &self,
+        f: F,
+        items: I,
+        chunksize: usize,
+    ) -> AsyncResult<Vec<R>>
+    where
+        I: IntoIterator<Item = A>,
+        A: Send + 'static,
+        R: Send + 'static,
+        F: StarFn<A, Output = R> + Send + Sync + 'static,
+    {
+        check_chunksize(chunksize);
+        self.check_open();
+        MapAsync::submit(
+            &self.registry,
+            move |args| f.call(args),
+            items.into_iter().collect(),
+            chunksize,
+        )
+    }
+
+    /// Submits one call of `f` with the arguments in `args` and returns at
+    /// once; the value comes from the [`AsyncResult`].
+    ///
+    /// # Panics
+    ///
+    /// If the pool is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let answer = pool.apply_async(|a: u32, b: u32| a * b, (6, 7));
+    /// assert_eq!(answer.get().unwrap(), 42);
+    /// ```
+    pub fn apply_async<A, R, F>(&self, f: F, args: A) -> AsyncResult<R>
+    where
+        A: Send + 'static,
+        R: Send + 'static,
+        F: StarFn<A, Output = R> + Send + Sync + 'static,
+    {
+        self.check_open();
+        let slot = Arc::new(Slot::new());
+        let job = Box::into_raw(Box::new(HeapApply {
+            f,
+            args,
+            slot: slot.clone(),
+        }));
+        // SAFETY: the job owns its allocation and frees it when it runs,
+        // once; `A`, `R` and `F` are `Send + 'static`.
+        let job_ref =
+            unsafe { JobRef::new(job.cast_const().cast(), HeapApply::<F, A, R>::execute) };
+        if !self.registry.injector.push(job_ref, 1) {
+            // SAFETY: the job was not pushed, so the allocation is still
+            // only ours.
+            drop(unsafe { Box::from_raw(job) });
+            closed();
+        }
+        AsyncResult::new(slot)
+    }
+
+    /// Stops the pool from taking new work. Work already submitted still
+    /// runs, and [`AsyncResult`]s stay valid; the workers exit once the
+    /// queue is empty. Idempotent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(1);
+    /// let queued = pool.apply_async(|| 1, ());
+    /// pool.close();
+    /// assert_eq!(queued.get().unwrap(), 1);
+    /// let refused = std::panic::catch_unwind(|| pool.apply(|| 2, ()));
+    /// assert!(refused.is_err());
+    /// ```
+    pub fn close(&self) {
+        self.registry.injector.close();
+    }
+
+    /// Closes the pool, waits for every queued task to finish, and joins
+    /// the worker threads. Unlike Python, it closes the pool itself
+    /// instead of requiring `close` first. Dropping a pool does the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    /// use std::sync::Arc;
+    ///
+    /// let pool = weft_pool::Pool::new(2);
+    /// let done = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..10 {
+    ///     let done = done.clone();
+    ///     drop(pool.apply_async(move || done.fetch_add(1, Relaxed), ()));
+    /// }
+    /// pool.join();
+    /// assert_eq!(done.load(Relaxed), 10);
+    /// ```
+    pub fn join(self) {
+        drop(self);
+    }
+
+    /// Panics with "pool is closed" if it is.
+    #[inline]
+    #[track_caller]
+    fn check_open(&self) {
+        if self.registry.injector.is_closed() {
+            closed();
+        }
+    }
+
+    /// Like `check_open`, for blocking calls: those made on one of the
+    /// pool's own workers are part of accepted work and may go on after
+    /// `close` (see "Nesting").
+    #[inline]
+    #[track_caller]
+    fn check_open_blocking(&self) {
+        if self.registry.injector.is_closed() && !self.registry.is_current_worker() {
+            closed();
+        }
+    }
+}
+
+/// Raises the panic for work submitted to a closed pool.
+#[cold]
+#[track_caller]
+pub(crate) fn closed() -> ! {
+    panic!("pool is closed")
+}
+
+impl Drop for Pool {
+    /// Joins: closes the pool, lets the workers drain the queue, and joins
+    /// them. When the last handle is dropped on one of the pool's own
+    /// workers, that worker cannot join itself; it is left to exit on its
+    /// own once its current task returns.
+    fn drop(&mut self) {
+        self.registry.injector.close();
+        let me = thread::current().id();
+        for handle in self.threads.drain(..) {
+            if handle.thread().id() == me {
+                continue;
+            }
+            // A worker never panics (jobs catch every panic), so `join`
+            // returns `Ok`; there is nothing to report either way.
+            let _ = handle.join();
+        }
+    }
+}
+
+/// No panic can leave a pool half-updated: every task runs inside
+/// `catch_unwind`, and the queue's critical sections call no user code.
+/// So a `&Pool` may cross `catch_unwind`, as in the example of
+/// [`Pool::close`].
+impl std::panic::RefUnwindSafe for Pool {}
+impl std::panic::UnwindSafe for Pool {}
+
+impl Default for Pool {
+    /// A pool with one worker per available CPU (`num_cpus::get()`).
+    fn default() -> Self {
+        Pool::new(num_cpus::get())
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("workers", &self.workers())
+            .field("closed", &self.registry.injector.is_closed())
+            .field("queued", &self.registry.injector.len())
+            .finish()
+    }
+}
+
+/// A blocking `apply`'s job, in the caller's frame.
+struct ApplyJob<F, A, R> {
+    /// The function and its arguments; the worker takes them.
+    input: UnsafeCell<Option<(F, A)>>,
+    /// The worker's outcome, read by the caller after the latch opens.
+    output: UnsafeCell<Option<std::thread::Result<R>>>,
+    latch: CountLatch,
+}
+
+impl<F, A, R> ApplyJob<F, A, R>
+where
+    F: StarFn<A, Output = R>,
+{
+    /// Runs the call, stores its outcome, opens the latch.
+    ///
+    /// # Safety
+    ///
+    /// `this` is an `ApplyJob<F, A, R>` whose caller waits on its latch,
+    /// and this runs once.
+    unsafe fn execute(this: *const ()) {
+        let this = this.cast::<Self>();
+        {
+            // SAFETY: the caller keeps the job alive until the latch opens.
+            let job = unsafe { &*this };
+            // SAFETY: only this execution touches `input`, once.
+            let input = job.input.with_mut(|input| unsafe { (*input).take() });
+            let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
+                let (f, args) = input.expect("an apply job runs once");
+                let value = f.call(args);
+                // Dropped here, on the worker, before the caller wakes.
+                drop(f);
+                value
+            }));
+            // SAFETY: the caller reads `output` only after the latch opens.
+            job.output
+                .with_mut(|output| unsafe { *output = Some(outcome) });
+        }
+        // SAFETY: the job is live until this count-down takes effect, and
+        // not touched after it.
+        unsafe { CountLatch::count_down(&raw const (*this).latch, 1) };
+    }
+}
+
+/// An `apply_async` job: owns its function and arguments, on the heap.
+struct HeapApply<F, A, R> {
+    f: F,
+    args: A,
+    slot: Arc<Slot<R>>,
+}
+
+impl<F, A, R> HeapApply<F, A, R>
+where
+    F: StarFn<A, Output = R>,
+{
+    /// Runs the call and completes the slot; frees the job.
+    ///
+    /// # Safety
+    ///
+    /// `this` came from `Box::into_raw` of a `HeapApply<F, A, R>`, and this
+    /// runs once.
+    unsafe fn execute(this: *const ()) {
+        // SAFETY: guaranteed by the contract above.
+        let job = unsafe { Box::from_raw(this.cast::<Self>().cast_mut()) };
+        let HeapApply { f, args, slot } = *job;
+        let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
+            let value = f.call(args);
+            drop(f);
+            value
+        }));
+        // SAFETY: the slot belongs to this job alone and is completed once.
+        unsafe { slot.complete(outcome.map_err(TaskError::new)) };
+        // If the handle is gone, this drops the result: keep a panicking
+        // `Drop` out of the worker.
+        drop_quietly(slot);
+    }
+}

@@ -1,0 +1,47 @@
+//! An idle pool sleeps: its workers use no CPU while there is no work.
+//!
+//! This file holds one test so that it runs alone in its process: it
+//! measures the whole process's CPU time, which other tests running in
+//! parallel would add to.
+#![cfg(not(loom))]
+
+use std::thread;
+use std::time::Duration;
+
+use weft_pool::Pool;
+
+/// The CPU time used so far by every thread of this process.
+#[cfg(target_os = "linux")]
+fn process_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable `timespec`.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    assert_eq!(r, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+#[cfg_attr(miri, ignore = "Miri cannot read the process's CPU time")]
+fn an_idle_pool_uses_no_cpu() {
+    let pool = Pool::new(4);
+    // Start every worker and give it work once, then let it spin out and
+    // fall asleep.
+    assert_eq!(pool.map(|x: u64| x + 1, 0..1000).len(), 1000);
+    thread::sleep(Duration::from_millis(50));
+
+    let before = process_cpu_time();
+    thread::sleep(Duration::from_millis(300));
+    let used = process_cpu_time() - before;
+    // One spinning worker alone would use about 300 ms.
+    assert!(
+        used < Duration::from_millis(15),
+        "a pool idle for 300 ms used {used:?} of CPU: its workers do not sleep"
+    );
+
+    // And the sleeping workers wake up for new work.
+    assert_eq!(pool.map(|x: u64| x * 2, 0..100)[99], 198);
+}
