@@ -1,0 +1,810 @@
+//! A counting semaphore on a futex word.
+//!
+//! # Implementation
+//!
+//! The design is glibc's POSIX semaphore (`nptl/sem_waitcommon.c` and
+//! `sem_post.c`, Torvald Riegel's rewrite for glibc 2.21): a count of
+//! available permits that waiters sleep on with `futex_wait`, and beside it
+//! a count of threads that may be asleep, so that a release makes a system
+//! call only when somebody could need waking. Three words make up a [`Semaphore`]:
+//!
+//! - `permits`, the number of permits available. It is the futex word that
+//!   threads waiting for one permit sleep on.
+//! - `waiters`, how many threads have announced that they may sleep, split
+//!   into those waiting for one permit and those waiting for several (see
+//!   "Waiting for several permits" below).
+//! - `epoch`, a counter that threads waiting for several permits sleep on.
+//!
+//! **Acquiring** `n` permits is, on the fast path, one compare-and-swap of
+//! `permits` from `p` to `p - n`, tried only while `p >= n`: all `n` permits
+//! are taken at once or none, so two threads asking for several permits can
+//! never each hold part of what the other needs. When there are too few
+//! permits, the thread first re-reads `permits` for a few microseconds with
+//! a growing back-off ([`SpinWait`]), because the permit a thread waits for
+//! is often released a moment later by a thread running on another core.
+//! Then it *registers* as a waiter in `waiters`, performs one
+//! read-modify-write on `permits` (explained below), and loops: take the
+//! permits if there are enough, or else `futex_wait(permits, p)` with the
+//! value `p` it just saw, so the kernel puts it to sleep only if no permit
+//! arrived since. When it has its permits (or its deadline passed) it
+//! unregisters.
+//!
+//! **Releasing** `n` permits is one compare-and-swap from `p` to `p + n`
+//! (a loop, so that a count past [`Semaphore::MAX_PERMITS`] is refused
+//! before anything changes), then one plain load of `waiters`. Only if some
+//! thread is registered does the release call `futex_wake`.
+//!
+//! **Why no wake-up is lost.** Registering and releasing form a
+//! store-then-load pair from each side, as in Dekker's algorithm: the
+//! waiter writes `waiters`, then reads `permits`; the releaser writes
+//! `permits`, then reads `waiters`. The danger is that each reads the
+//! other's word *before* the other's write: the waiter sees no permit and
+//! sleeps, the releaser sees no waiter and does not wake it. What rules
+//! this out is that both touch `permits` with a read-modify-write (the
+//! waiter's registration ends with `permits.fetch_add(0)`), and all
+//! read-modify-writes of one word happen in a single total order:
+//!
+//! - If the waiter's read-modify-write comes first, the releaser's
+//!   compare-and-swap (`Acquire`) reads a value written after the waiter's
+//!   (`Release`), so the registration happens before the releaser reads
+//!   `waiters`: the releaser sees the waiter and wakes it. If the waiter
+//!   has not reached the kernel yet, `futex_wait` finds `permits` changed
+//!   and does not sleep; if it is asleep, the wake finds it.
+//! - If the releaser's compare-and-swap comes first, the waiter's
+//!   read-modify-write reads the new count, sees the permit and takes it
+//!   instead of sleeping.
+//!
+//! Every write to `permits` is a read-modify-write (never a plain store),
+//! which is what lets the waiter's one `Release` reach *every* later
+//! release. A waiter that read a count, then lost the permit to another
+//! thread before it slept, sleeps with a count of zero, which is right:
+//! the permit is in use, and the release that returns it will see the
+//! registration.
+//!
+//! glibc packs the value and the waiter count into one 64-bit word, so that
+//! one compare-and-swap reads both; a futex is 32 bits wide, so glibc then
+//! waits on half of that word, a mixed-size access that Rust's memory model
+//! (and loom, and Miri) does not allow. Two words joined by the
+//! read-modify-write above cost the same on the fast path: the releaser's
+//! compare-and-swap is `AcqRel` instead of `Release`, which is the same
+//! `lock cmpxchg` on x86, plus one plain load of a word on the same cache
+//! line. The textbook alternative, a `SeqCst` fence between the write and
+//! the read on both sides, would put an `mfence` (tens of cycles) on every
+//! release.
+//!
+//! **Which wake is enough.** A release of `n` permits wakes at most `n`
+//! threads waiting for one permit each (`wake_one` `n` times, or
+//! `wake_all` if that is everyone registered). Every thread sleeping on
+//! `permits` can use a single permit, so each wake goes to a thread that
+//! will either take a permit or find that another thread already took it,
+//! in which case the permit is in use and nothing is lost.
+//!
+//! **Waiting for several permits.** Threads in
+//! [`acquire_many`](Semaphore::acquire_many) with `n > 1` do *not* sleep on
+//! `permits`. If they did, a `wake_one` meant for a thread that needs one
+//! permit could reach a thread that needs three, which would find too few,
+//! go back to sleep, and leave the permit unused while the one-permit
+//! waiter sleeps on: a lost wake-up. Switching to `wake_all` whenever a
+//! release sees a multi-permit waiter registered is not enough: one that
+//! registers just after the release read `waiters` can still be queued on
+//! the word before the release's `wake_one` arrives, and the kernel wakes
+//! a higher-priority thread first (arrival order counts only among equal
+//! priorities), so it may take the wake. (Loom's futex model wakes in
+//! arrival order, so it cannot show this case; the design rules it out
+//! instead of depending on the order.)
+//!
+//! Instead they sleep on `epoch` and count in the upper half of `waiters`,
+//! and a `wake_one` on `permits` can only ever reach a thread that can use
+//! one permit. A release that sees multi-permit waiters, and leaves at
+//! least two permits (the fewest any of them needs), increments `epoch`
+//! and wakes them all; each checks whether there are now enough for it.
+//! Waking them all is simple and cannot lose a wake; the cost, a thundering
+//! herd among multi-permit waiters, falls only on programs that have
+//! several of them asleep at once. They read `epoch` (`Acquire`) before
+//! each check of `permits`, so a release that they missed in `permits` has
+//! changed `epoch` by the time they call `futex_wait(epoch, e)`, as in
+//! `weft_mutex::Condvar`. (`epoch` would have to wrap all the way around,
+//! 2³² releases, between a waiter's read and its sleep for a wake to be
+//! missed.)
+//!
+//! **The C++ standard libraries got this wrong.** `std::counting_semaphore`
+//! in both libc++ and libstdc++ shipped with lost wake-ups:
+//!
+//! - libc++'s `release` notified only when the count went up *from zero*.
+//!   With two threads asleep and two `release(1)` calls, the first wakes
+//!   one thread and the second, seeing a count of one, wakes nobody; the
+//!   second sleeper sleeps on beside an available permit
+//!   ([llvm/llvm-project#46357](https://github.com/llvm/llvm-project/issues/46357),
+//!   "counting_semaphore deadlocks?", LLVM Bugzilla 47013). A second lost
+//!   wake-up, in the waiter count that libc++'s atomic-wait layer keeps to
+//!   skip needless wakes, was analysed in
+//!   [D114119](https://reviews.llvm.org/D114119)
+//!   ([llvm/llvm-project#77659](https://github.com/llvm/llvm-project/issues/77659));
+//!   [llvm/llvm-project#79265](https://github.com/llvm/llvm-project/pull/79265)
+//!   (2024) closed both issues.
+//! - libstdc++'s `counting_semaphore` can sleep forever under contention
+//!   ([GCC bug 104928](https://gcc.gnu.org/bugzilla/show_bug.cgi?id=104928));
+//!   downstream reports (for example PyTorch's
+//!   [#177884](https://github.com/pytorch/pytorch/pull/177884)) describe the
+//!   same shape: the release skips its notify when the count is already
+//!   positive, while a waiter that lost a race still goes to sleep.
+//!
+//! The first libc++ bug and the libstdc++ one decide whether to wake from
+//! the *value* of the count, which says nothing about who sleeps. Here the
+//! decision rests on `waiters` alone, which
+//! counts every thread from before its last look at `permits` until after
+//! it stops waiting, and the argument above shows a release always sees a
+//! waiter that could miss its permits. The loom models in
+//! `tests/loom_semaphore.rs` check exactly the libc++ scenario (two
+//! sleepers, two single releases) on a futex model where a forgotten wake
+//! is a reported deadlock.
+//!
+//! **No FIFO order.** Permits go to whichever thread takes them first: a
+//! running thread that calls `acquire` right after a release usually beats
+//! the sleeper that the release woke ("barging"), and the kernel wakes
+//! sleepers in its own order. This is deliberate and is what glibc's
+//! `sem_t` and most mutexes do: handing the permit to the oldest waiter
+//! instead would cost a context switch per permit under contention, and a
+//! convoy of threads each waiting to be scheduled. The price is fairness: a
+//! thread can be overtaken repeatedly, and a thread waiting for several
+//! permits can starve while others keep taking them one at a time. Where
+//! order matters, put the work in a FIFO queue.
+//!
+//! **Lifetime.** POSIX semaphores had a bug where `sem_post` read the waiter
+//! count after the increment, by which time the last waiter may have
+//! returned and freed the semaphore (glibc bug 12674). Here a release reads
+//! `waiters` after its increment too, but `&self` keeps the semaphore alive
+//! until `release` returns, so safe code cannot free it in between.
+//!
+//! # Memory ordering
+//!
+//! A semaphore hands *permission* from a releasing thread to an acquiring
+//! one, and with it the data the releaser prepared (the producer's queue
+//! item). So every successful take is an `Acquire` compare-and-swap and
+//! every release a `Release` one; all writes to `permits` being
+//! read-modify-writes, each take synchronizes with every release before it.
+//! The releaser's compare-and-swap is also `Acquire`, pairing with the
+//! `Release` read-modify-write that ends a waiter's registration (see "Why
+//! no wake-up is lost"), which makes the `Relaxed` load of `waiters` safe.
+//! The increment of `epoch` is `Release` and a multi-permit waiter's read of
+//! it `Acquire`, so a waiter that sees the new epoch also sees the permits.
+//! Everything else (spin reads, registration counts, failed
+//! compare-and-swaps) is `Relaxed`: those values only choose the next step.
+//! There are no `SeqCst` operations, so loom checks the protocol exactly.
+
+use core::fmt;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::time::{Duration, Instant};
+
+use weft_futex::SpinWait;
+use weft_futex::atomic::{AtomicU32, AtomicU64};
+
+/// No thread is registered as a waiter.
+const NO_WAITERS: u64 = 0;
+/// The weight in `waiters` of one thread waiting for a single permit
+/// (the lower 32 bits count them).
+const ONE_PERMIT_WAITER: u64 = 1;
+/// The weight in `waiters` of one thread waiting for several permits
+/// (the upper 32 bits count them).
+const MANY_PERMITS_WAITER: u64 = 1 << 32;
+
+/// A counting semaphore: a number of permits that threads take and give
+/// back, sleeping while there are not enough.
+///
+/// [`acquire`](Self::acquire) takes one permit, blocking until one is
+/// available; [`release`](Self::release) adds one and wakes a waiting
+/// thread. [`access`](Self::access) takes a permit for the life of a
+/// [`SemaphoreGuard`]. Any thread may release, whether or not it acquired
+/// before: a semaphore that starts at zero counts events, as in the
+/// producer–consumer pattern.
+///
+/// Waiters are not served in FIFO order; see the [module
+/// documentation](self) for why, and for how the semaphore works.
+///
+/// # Examples
+///
+/// At most two threads inside at once:
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+/// use weft_semaphore::Semaphore;
+///
+/// let slots = Semaphore::new(2);
+/// let inside = AtomicU32::new(0);
+/// std::thread::scope(|s| {
+///     for _ in 0..6 {
+///         s.spawn(|| {
+///             let _permit = slots.access();
+///             assert!(inside.fetch_add(1, Relaxed) < 2);
+///             inside.fetch_sub(1, Relaxed);
+///         });
+///     }
+/// });
+/// assert_eq!(slots.available_permits(), 2);
+/// ```
+pub struct Semaphore {
+    /// The permits available now. Single-permit waiters sleep on this word.
+    permits: AtomicU32,
+    /// Incremented by every release that finds a multi-permit waiter
+    /// registered and leaves at least two permits; multi-permit waiters
+    /// sleep on this word.
+    epoch: AtomicU32,
+    /// The registered waiters, two counters in one word so that a release
+    /// reads both with one load:
+    ///
+    /// ```text
+    ///  63                32 31                 0
+    /// ┌────────────────────┬────────────────────┐
+    /// │ waiting for n > 1  │ waiting for n = 1  │
+    /// └────────────────────┴────────────────────┘
+    /// ```
+    ///
+    /// Neither half can overflow into the other: that would take 2³²
+    /// threads.
+    waiters: AtomicU64,
+}
+
+impl Semaphore {
+    /// The most permits a semaphore can hold: `i32::MAX`, 2³¹ − 1 =
+    /// 2 147 483 647.
+    ///
+    /// It is glibc's `SEM_VALUE_MAX`, so the count always fits a C `int` or
+    /// an `i32`, and it leaves the top bit of the 32-bit futex word unused,
+    /// so `permits + n` with both within the limit can never wrap around.
+    /// Creating a semaphore with more, releasing past it, or asking
+    /// [`acquire_many`](Self::acquire_many) for more than it panics with a
+    /// message naming `MAX_PERMITS`, and leaves the count as it was.
+    pub const MAX_PERMITS: u32 = i32::MAX as u32;
+
+    /// Creates a semaphore holding `permits` permits.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is greater than [`MAX_PERMITS`](Self::MAX_PERMITS)
+    /// (at compile time when used in a `const` or `static`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_semaphore::Semaphore;
+    ///
+    /// static DOWNLOADS: Semaphore = Semaphore::new(4);
+    /// let _slot = DOWNLOADS.access();
+    /// assert_eq!(DOWNLOADS.available_permits(), 3);
+    /// ```
+    #[cfg(not(loom))]
+    #[inline]
+    pub const fn new(permits: u32) -> Self {
+        assert!(
+            permits <= Self::MAX_PERMITS,
+            "Semaphore::new: more permits than Semaphore::MAX_PERMITS (2147483647)"
+        );
+        Self {
+            permits: AtomicU32::new(permits),
+            epoch: AtomicU32::new(0),
+            waiters: AtomicU64::new(NO_WAITERS),
+        }
+    }
+
+    /// Creates a semaphore holding `permits` permits (not `const` under
+    /// loom, whose atomics register with the model when created).
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is greater than [`MAX_PERMITS`](Self::MAX_PERMITS).
+    #[cfg(loom)]
+    pub fn new(permits: u32) -> Self {
+        assert!(
+            permits <= Self::MAX_PERMITS,
+            "Semaphore::new: more permits than Semaphore::MAX_PERMITS (2147483647)"
+        );
+        Self {
+            permits: AtomicU32::new(permits),
+            epoch: AtomicU32::new(0),
+            waiters: AtomicU64::new(NO_WAITERS),
+        }
+    }
+
+    /// Takes one permit, blocking until one is available.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_semaphore::Semaphore;
+    ///
+    /// let done = Semaphore::new(0);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| done.release());
+    ///     done.acquire(); // returns once the other thread has released
+    /// });
+    /// ```
+    #[inline]
+    pub fn acquire(&self) {
+        if !self.try_take(1) {
+            self.acquire_contended(1, Deadline::Never);
+        }
+    }
+
+    /// Takes one permit if one is available right now, without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = weft_semaphore::Semaphore::new(1);
+    /// assert!(s.try_acquire());
+    /// assert!(!s.try_acquire());
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> bool {
+        self.try_take(1)
+    }
+
+    /// Takes one permit, waiting at most `timeout` for it. Returns `false`
+    /// if the time ran out first. An available permit is taken even with a
+    /// zero timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_semaphore::Semaphore;
+    ///
+    /// let s = Semaphore::new(0);
+    /// assert!(!s.try_acquire_for(Duration::from_millis(10)));
+    /// s.release();
+    /// assert!(s.try_acquire_for(Duration::ZERO));
+    /// ```
+    pub fn try_acquire_for(&self, timeout: Duration) -> bool {
+        if self.try_take(1) {
+            return true;
+        }
+        if timeout.is_zero() {
+            return false;
+        }
+        // A deadline past the end of time means no deadline.
+        let deadline = Instant::now().checked_add(timeout);
+        self.acquire_contended(1, deadline.map_or(Deadline::Never, Deadline::At))
+    }
+
+    /// Takes `n` permits at once, blocking until `n` are available.
+    ///
+    /// The permits are taken all together or not at all: a thread waiting
+    /// here never holds part of them, so two threads asking for several
+    /// permits cannot deadlock each other by each holding half. `n == 0`
+    /// returns at once.
+    ///
+    /// A thread waiting for several permits can be overtaken by threads
+    /// taking fewer, indefinitely if they keep the count low (there is no
+    /// FIFO order).
+    ///
+    /// # Panics
+    ///
+    /// If `n` is greater than [`MAX_PERMITS`](Self::MAX_PERMITS): no
+    /// semaphore can ever hold that many.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_semaphore::Semaphore;
+    ///
+    /// let s = Semaphore::new(1);
+    /// std::thread::scope(|t| {
+    ///     t.spawn(|| s.release_many(2));
+    ///     s.acquire_many(3); // waits for the other two
+    /// });
+    /// assert_eq!(s.available_permits(), 0);
+    /// ```
+    #[inline]
+    pub fn acquire_many(&self, n: u32) {
+        check_request(n);
+        if !self.try_take(n) {
+            self.acquire_contended(n, Deadline::Never);
+        }
+    }
+
+    /// Takes `n` permits if that many are available right now, without
+    /// waiting; otherwise takes none and returns `false`.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is greater than [`MAX_PERMITS`](Self::MAX_PERMITS), like
+    /// [`acquire_many`](Self::acquire_many).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = weft_semaphore::Semaphore::new(2);
+    /// assert!(!s.try_acquire_many(3));
+    /// assert_eq!(s.available_permits(), 2); // all or nothing
+    /// assert!(s.try_acquire_many(2));
+    /// ```
+    #[inline]
+    pub fn try_acquire_many(&self, n: u32) -> bool {
+        check_request(n);
+        self.try_take(n)
+    }
+
+    /// Adds one permit, and wakes a thread waiting for one if there is any.
+    ///
+    /// The calling thread need not have acquired a permit before.
+    ///
+    /// # Panics
+    ///
+    /// If the semaphore already holds [`MAX_PERMITS`](Self::MAX_PERMITS)
+    /// permits; the count is left unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = weft_semaphore::Semaphore::new(0);
+    /// s.release();
+    /// assert_eq!(s.available_permits(), 1);
+    /// ```
+    #[inline]
+    pub fn release(&self) {
+        self.release_many(1);
+    }
+
+    /// Adds `n` permits at once, and wakes threads that can use them.
+    ///
+    /// # Panics
+    ///
+    /// If the count would exceed [`MAX_PERMITS`](Self::MAX_PERMITS). The
+    /// check and the addition are one atomic step, so the count is left
+    /// exactly as it was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_semaphore::Semaphore;
+    ///
+    /// let s = Semaphore::new(0);
+    /// s.release_many(3);
+    /// assert_eq!(s.available_permits(), 3);
+    ///
+    /// let full = Semaphore::new(Semaphore::MAX_PERMITS);
+    /// let refused = std::panic::catch_unwind(|| full.release_many(1));
+    /// assert!(refused.is_err());
+    /// assert_eq!(full.available_permits(), Semaphore::MAX_PERMITS);
+    /// ```
+    #[inline]
+    pub fn release_many(&self, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let mut permits = self.permits.load(Relaxed);
+        loop {
+            // `permits <= MAX_PERMITS` always holds, so this cannot underflow.
+            if n > Self::MAX_PERMITS - permits {
+                too_many_released(permits, n);
+            }
+            // Release: pairs with the Acquire of every take, handing over
+            // what this thread wrote before releasing.
+            // Acquire: pairs with the Release read-modify-write that ends a
+            // waiter's registration, so the load of `waiters` below sees
+            // every waiter that could miss these permits.
+            match self
+                .permits
+                .compare_exchange_weak(permits, permits + n, AcqRel, Relaxed)
+            {
+                Ok(_) => break,
+                Err(now) => permits = now,
+            }
+        }
+        let waiters = self.waiters.load(Relaxed);
+        if waiters != NO_WAITERS {
+            self.wake(n, permits + n, waiters);
+        }
+    }
+
+    /// Takes one permit and returns a guard that releases it when dropped,
+    /// also when a panic unwinds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = weft_semaphore::Semaphore::new(1);
+    /// {
+    ///     let _permit = s.access();
+    ///     assert_eq!(s.available_permits(), 0);
+    /// }
+    /// assert_eq!(s.available_permits(), 1);
+    /// ```
+    #[inline]
+    pub fn access(&self) -> SemaphoreGuard<'_> {
+        self.acquire();
+        SemaphoreGuard {
+            semaphore: self,
+            permits: 1,
+        }
+    }
+
+    /// Takes `n` permits at once, as [`acquire_many`](Self::acquire_many)
+    /// does, and returns a guard that releases all `n` when dropped.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is greater than [`MAX_PERMITS`](Self::MAX_PERMITS).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = weft_semaphore::Semaphore::new(5);
+    /// let permits = s.access_many(3);
+    /// assert_eq!((permits.permits(), s.available_permits()), (3, 2));
+    /// drop(permits);
+    /// assert_eq!(s.available_permits(), 5);
+    /// ```
+    #[inline]
+    pub fn access_many(&self, n: u32) -> SemaphoreGuard<'_> {
+        self.acquire_many(n);
+        SemaphoreGuard {
+            semaphore: self,
+            permits: n,
+        }
+    }
+
+    /// The number of permits available at this instant. Other threads may
+    /// change it as soon as it is read; use it for diagnostics and tests,
+    /// not to decide whether to acquire (use the `try_` methods for that).
+    #[inline]
+    pub fn available_permits(&self) -> u32 {
+        self.permits.load(Relaxed)
+    }
+
+    /// The fast path of every acquisition: take `n` permits if there are
+    /// that many. One compare-and-swap, retried only when another thread
+    /// changed the count in between and there are still enough.
+    #[inline]
+    fn try_take(&self, n: u32) -> bool {
+        let mut permits = self.permits.load(Relaxed);
+        self.take_from(&mut permits, n)
+    }
+
+    /// Takes `n` permits by compare-and-swap, starting from `*permits`, a
+    /// value just read; gives up as soon as fewer than `n` are left.
+    ///
+    /// On failure `*permits` holds the last value this thread saw, which is
+    /// the value a waiter must pass to `futex_wait`. Sleeping on an older
+    /// value would be a lost wake-up: with `permits` at 1 when read, taken
+    /// by another thread (0), then released again (1), the kernel would
+    /// find the expected 1 and put the waiter to sleep beside a permit
+    /// whose release may already have looked for sleepers. Loom found
+    /// exactly this in an earlier version of this function.
+    #[inline]
+    fn take_from(&self, permits: &mut u32, n: u32) -> bool {
+        while *permits >= n {
+            // Acquire: pairs with the Release of the releases that made
+            // these permits, so this thread sees what their threads wrote.
+            match self
+                .permits
+                .compare_exchange_weak(*permits, *permits - n, Acquire, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => *permits = now,
+            }
+        }
+        false
+    }
+
+    /// The slow path of acquiring `n` permits: spin briefly, then register
+    /// as a waiter and sleep until the permits are ours. Returns `false`
+    /// only if the deadline passed first.
+    #[cold]
+    fn acquire_contended(&self, n: u32, deadline: Deadline) -> bool {
+        if self.spin_take(n) {
+            return true;
+        }
+        let weight = if n == 1 {
+            ONE_PERMIT_WAITER
+        } else {
+            MANY_PERMITS_WAITER
+        };
+        // Relaxed: published by the Release read-modify-write at the start
+        // of `wait_for_permits`.
+        self.waiters.fetch_add(weight, Relaxed);
+        let acquired = self.wait_for_permits(n, deadline);
+        // Relaxed: a release that still counts us only wakes once too often.
+        self.waiters.fetch_sub(weight, Relaxed);
+        acquired
+    }
+
+    /// Backs off with [`SpinWait`]'s schedule and re-reads the count (reads
+    /// only, no writes that would steal the cache line from a releasing
+    /// thread), taking the permits if enough show up before the budget is
+    /// spent.
+    ///
+    /// It backs off *before* each read: the caller has just seen too few
+    /// permits. Under loom `SpinWait` gives up at once, so this function
+    /// then touches no atomic at all and the model explores only the
+    /// sleeping path.
+    #[inline]
+    fn spin_take(&self, n: u32) -> bool {
+        let mut spin = SpinWait::new();
+        while spin.spin() {
+            // Relaxed: only chooses the next step; the take is Acquire.
+            let mut permits = self.permits.load(Relaxed);
+            if permits >= n && self.take_from(&mut permits, n) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The sleeping loop of a registered waiter: take the permits when there
+    /// are enough, otherwise sleep until a release may have added some.
+    fn wait_for_permits(&self, n: u32, deadline: Deadline) -> bool {
+        let many = n > 1;
+        // Acquire: pairs with the Release increment in `wake`, so if we
+        // read an epoch from a release, the permits load below sees its
+        // permits. Read before `permits`: a release we miss there then
+        // changes `epoch` after this read, and `futex_wait` notices.
+        let mut epoch = if many { self.epoch.load(Acquire) } else { 0 };
+        // The registration's read-modify-write (see "Why no wake-up is
+        // lost"). Release: pairs with the Acquire compare-and-swap of every
+        // later release, so they all see our increment of `waiters`.
+        let mut permits = self.permits.fetch_add(0, Release);
+        let mut timed_out = false;
+        loop {
+            if self.take_from(&mut permits, n) {
+                return true;
+            }
+            // A timed-out waiter makes the attempt above once more before it
+            // gives up, so a permit that is there at the deadline is taken
+            // rather than reported as a timeout. (Lost wake-ups are not the
+            // reason: a futex waiter that a wake reached returns as woken,
+            // never as timed out, so a waiter that gives up spent no wake.)
+            if timed_out {
+                return false;
+            }
+            let (word, expected) = if many {
+                (&self.epoch, epoch)
+            } else {
+                (&self.permits, permits)
+            };
+            match deadline {
+                Deadline::Never => weft_futex::wait(word, expected),
+                Deadline::At(deadline) => {
+                    let now = Instant::now();
+                    timed_out = now >= deadline
+                        || !weft_futex::wait_timeout(word, expected, deadline - now);
+                }
+            }
+            if many {
+                // Acquire: as above.
+                epoch = self.epoch.load(Acquire);
+            }
+            // Relaxed: only chooses the next step; the take is Acquire.
+            permits = self.permits.load(Relaxed);
+        }
+    }
+
+    /// Wakes the waiters that `released` new permits may let through; the
+    /// release found `waiters` registered and left `now_available` permits.
+    ///
+    /// Threads waiting for one permit sleep on `permits`, and each of them
+    /// can use any single permit, so `released` wakes are enough: each
+    /// woken thread takes a permit, or finds another thread took it (the
+    /// permit is then in use, and its release will wake again). When the
+    /// release covers every registered one-permit waiter, one `wake_all`
+    /// replaces the `wake_one`s. A registered thread that is not asleep yet
+    /// needs no wake: this release came after its registration, so either
+    /// it reads the new count, or it passes `futex_wait` an older value and
+    /// the kernel, finding the word changed, does not put it to sleep.
+    ///
+    /// Threads waiting for several permits sleep on `epoch` and are all
+    /// woken, because which of them the new count satisfies depends on how
+    /// many each needs; a wake meant for one that cannot proceed must not
+    /// be spent on it (see "Waiting for several permits").
+    #[cold]
+    fn wake(&self, released: u32, now_available: u32, waiters: u64) {
+        let one_permit = waiters as u32;
+        let many_permits = (waiters >> 32) as u32;
+        if one_permit != 0 {
+            if released >= one_permit {
+                weft_futex::wake_all(&self.permits);
+            } else {
+                for _ in 0..released {
+                    weft_futex::wake_one(&self.permits);
+                }
+            }
+        }
+        // Each of them needs at least two permits: with fewer available
+        // after this release, none can proceed, and the release that brings
+        // the count to two or more will see them registered and wake them.
+        if many_permits != 0 && now_available >= 2 {
+            // Release: pairs with the Acquire loads of `epoch` in
+            // `wait_for_permits`, carrying the new permits with it.
+            self.epoch.fetch_add(1, Release);
+            weft_futex::wake_all(&self.epoch);
+        }
+    }
+}
+
+/// Shows the permits available and the number of registered waiters, read
+/// without blocking (each may change at once).
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let waiters = self.waiters.load(Relaxed);
+        f.debug_struct("Semaphore")
+            .field("permits", &self.available_permits())
+            .field(
+                "waiters",
+                &((waiters & u64::from(u32::MAX)) + (waiters >> 32)),
+            )
+            .finish()
+    }
+}
+
+/// Permits taken from a [`Semaphore`] with [`access`](Semaphore::access) or
+/// [`access_many`](Semaphore::access_many), released when the guard is
+/// dropped, also while a panic unwinds.
+///
+/// Unlike a mutex guard, a permit is not tied to the thread that took it: a
+/// guard may be sent to another thread and dropped there.
+#[must_use = "the permits are released as soon as the guard is dropped"]
+pub struct SemaphoreGuard<'a> {
+    semaphore: &'a Semaphore,
+    permits: u32,
+}
+
+impl SemaphoreGuard<'_> {
+    /// The number of permits this guard holds and will release.
+    #[inline]
+    pub fn permits(&self) -> u32 {
+        self.permits
+    }
+}
+
+impl Drop for SemaphoreGuard<'_> {
+    /// Releases the permits. This panics only if other threads released so
+    /// many permits in the meantime that the count would pass
+    /// [`Semaphore::MAX_PERMITS`]; during unwinding that aborts the process.
+    #[inline]
+    fn drop(&mut self) {
+        self.semaphore.release_many(self.permits);
+    }
+}
+
+impl fmt::Debug for SemaphoreGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SemaphoreGuard")
+            .field("permits", &self.permits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// When a timed acquisition gives up.
+#[derive(Clone, Copy)]
+enum Deadline {
+    Never,
+    At(Instant),
+}
+
+/// Panics if no semaphore could ever hold `n` permits.
+#[inline]
+fn check_request(n: u32) {
+    if n > Semaphore::MAX_PERMITS {
+        too_many_requested(n);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_requested(n: u32) -> ! {
+    panic!(
+        "cannot acquire {n} permits at once: a Semaphore holds at most \
+         Semaphore::MAX_PERMITS ({}) permits",
+        Semaphore::MAX_PERMITS
+    );
+}
+
+#[cold]
+#[inline(never)]
+fn too_many_released(permits: u32, n: u32) -> ! {
+    panic!(
+        "cannot release {n} permits: the Semaphore holds {permits}, and at most \
+         Semaphore::MAX_PERMITS ({}) (count left unchanged)",
+        Semaphore::MAX_PERMITS
+    );
+}
