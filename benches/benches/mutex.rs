@@ -4,9 +4,10 @@
 //!
 //! Scenarios (see BENCHMARKS.md):
 //! - `uncontended`: one thread, lock + increment + unlock.
-//! - `contended_2_threads`, `contended_4_threads`: N threads hammer one lock
-//!   with a one-increment critical section; time per operation over all
-//!   threads (lower = more throughput).
+//! - `contended_sweep/N` for N = 1, 2, 4, 8 threads: N threads hammer one
+//!   lock with a one-increment critical section; time per operation over
+//!   all threads (lower = more throughput). The parameter is the thread
+//!   count, so the report can draw how each lock scales past the core count.
 //! - `long_cs_2_threads`: 2 threads, ~100 ns of work inside the lock.
 //! - `condvar_ping_pong`: 2 threads hand a turn back and forth through a
 //!   mutex and a condition variable; time per round trip.
@@ -14,8 +15,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use weft_benches::{busy_work, share, timed_threads};
+use criterion::measurement::WallTime;
+use criterion::{Bencher, BenchmarkId, Criterion, criterion_group, criterion_main};
+use weft_benches::{SWEEP_THREADS, busy_work, share, timed_threads};
 
 /// The one operation every mutex under test offers.
 trait Lock: Sync {
@@ -62,13 +64,10 @@ fn uncontended<L: Lock>(
     black_box(lock.with(|x| *x));
 }
 
-fn contended<L: Lock>(
-    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    name: &str,
-    threads: usize,
-    work_inside: bool,
-) {
-    g.bench_function(name, |b| {
+/// The routine of a contended scenario: `threads` threads share the
+/// iterations, each one lock + critical section + unlock.
+fn contended<L: Lock>(threads: usize, work_inside: bool) -> impl FnMut(&mut Bencher<'_, WallTime>) {
+    move |b| {
         b.iter_custom(|iters| {
             let lock = L::new(0);
             timed_threads(threads, |i| {
@@ -81,7 +80,7 @@ fn contended<L: Lock>(
                 }
             })
         })
-    });
+    }
 }
 
 fn bench_uncontended(c: &mut Criterion) {
@@ -92,19 +91,35 @@ fn bench_uncontended(c: &mut Criterion) {
     g.finish();
 }
 
+/// The thread-count sweep; at each count the three locks run back to back.
 fn bench_contended(c: &mut Criterion) {
-    for (scenario, threads, work_inside) in [
-        ("mutex/contended_2_threads", 2, false),
-        ("mutex/contended_4_threads", 4, false),
-        ("mutex/long_cs_2_threads", 2, true),
-    ] {
-        let mut g = c.benchmark_group(scenario);
-        g.sample_size(30);
-        contended::<weft_mutex::Mutex<u64>>(&mut g, "weft", threads, work_inside);
-        contended::<std::sync::Mutex<u64>>(&mut g, "std", threads, work_inside);
-        contended::<parking_lot::Mutex<u64>>(&mut g, "parking_lot", threads, work_inside);
-        g.finish();
+    let mut g = c.benchmark_group("mutex/contended_sweep");
+    g.sample_size(30);
+    for threads in SWEEP_THREADS {
+        let id = |name| BenchmarkId::new(name, threads);
+        g.bench_function(
+            id("weft"),
+            contended::<weft_mutex::Mutex<u64>>(threads, false),
+        );
+        g.bench_function(
+            id("std"),
+            contended::<std::sync::Mutex<u64>>(threads, false),
+        );
+        g.bench_function(
+            id("parking_lot"),
+            contended::<parking_lot::Mutex<u64>>(threads, false),
+        );
     }
+    g.finish();
+}
+
+fn bench_long_cs(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mutex/long_cs_2_threads");
+    g.sample_size(30);
+    g.bench_function("weft", contended::<weft_mutex::Mutex<u64>>(2, true));
+    g.bench_function("std", contended::<std::sync::Mutex<u64>>(2, true));
+    g.bench_function("parking_lot", contended::<parking_lot::Mutex<u64>>(2, true));
+    g.finish();
 }
 
 /// One round trip: the main side sets the turn to "pong" and waits for it
@@ -167,6 +182,6 @@ fn bench_condvar(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    targets = bench_uncontended, bench_contended, bench_condvar
+    targets = bench_uncontended, bench_contended, bench_long_cs, bench_condvar
 }
 criterion_main!(benches);

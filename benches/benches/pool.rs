@@ -23,7 +23,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use criterion::{
-    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
+    BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime,
 };
 use rayon::prelude::*;
 use weft_benches::busy_work;
@@ -133,7 +133,12 @@ fn bench_cpu_heavy(c: &mut Criterion) {
     let rayon = rayon_pool();
     let items: Vec<u64> = (0..64).collect();
     let mut g = c.benchmark_group("pool/map_cpu_heavy");
+    // An iteration takes tens of milliseconds: flat sampling (the same
+    // iteration count in every sample) fits ten samples into the short
+    // measurement time `cargo xtask bench` gives each benchmark, where
+    // linear sampling would need 55 iterations.
     g.sample_size(10);
+    g.sampling_mode(SamplingMode::Flat);
     g.bench_function("weft", |b| b.iter(|| weft.map(heavy, black_box(&items))));
     g.bench_function("sequential", |b| {
         b.iter(|| black_box(&items).iter().map(heavy).collect::<Vec<u64>>())

@@ -9,18 +9,21 @@
 //! - `spsc`: one sender thread, one receiver thread.
 //! - `mpsc`: four senders, one receiver.
 //! - `mpmc`: four senders, four receivers.
-//! - `mpmc_oversubscribed`: eight senders and eight receivers, far more
-//!   threads than this machine's cores.
+//! - `mpmc_bounded1_sweep/N` for N = 1, 2, 4, 8: N senders and N receivers
+//!   on a `bounded1` channel, up to far more threads than this machine's
+//!   cores. Its points 1 and 4 are `spsc` and `mpmc` on `bounded1`, and its
+//!   point 8 was `mpmc_oversubscribed`.
 //!
 //! Each runs on `bounded1` (capacity 1), `boundedN` (capacity = the number
-//! of messages, so never full) and `unbounded`. std's receiver cannot be
+//! of messages, so never full) and `unbounded`; the sweep takes the place
+//! of the `bounded1` runs of `spsc` and `mpmc`. std's receiver cannot be
 //! shared, so std takes part only with one receiver.
 
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
-use weft_benches::{share, timed_threads};
+use criterion::{Bencher, BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
+use weft_benches::{SWEEP_THREADS, share, timed_threads};
 
 /// A channel implementation under test: a way to make a pair, and to send
 /// and receive on it.
@@ -186,16 +189,14 @@ fn seq<C: Chan>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, flavor: Flavor
     });
 }
 
-/// `senders` threads send, `receivers` threads receive; every message is
-/// received exactly once.
+/// The routine of a threaded scenario: `senders` threads send,
+/// `receivers` threads receive; every message is received exactly once.
 fn threaded<C: Chan>(
-    g: &mut BenchmarkGroup<'_, WallTime>,
-    name: &str,
     flavor: Flavor,
     senders: usize,
     receivers: usize,
-) {
-    g.bench_function(name, |b| {
+) -> impl FnMut(&mut Bencher<'_, WallTime>) {
+    move |b| {
         b.iter_custom(|iters| {
             let (tx, rx) = C::make(flavor.capacity(iters));
             timed_threads(senders + receivers, |i| {
@@ -210,7 +211,7 @@ fn threaded<C: Chan>(
                 }
             })
         })
-    });
+    }
 }
 
 fn bench_seq(c: &mut Criterion) {
@@ -225,34 +226,51 @@ fn bench_seq(c: &mut Criterion) {
 }
 
 fn bench_threaded(c: &mut Criterion) {
-    let scenarios: [(&str, usize, usize); 4] = [
-        ("spsc", 1, 1),
-        ("mpsc", 4, 1),
-        ("mpmc", 4, 4),
-        ("mpmc_oversubscribed", 8, 8),
-    ];
+    let scenarios: [(&str, usize, usize); 3] = [("spsc", 1, 1), ("mpsc", 4, 1), ("mpmc", 4, 4)];
     for (scenario, senders, receivers) in scenarios {
         for flavor in [Flavor::Bounded1, Flavor::BoundedN, Flavor::Unbounded] {
-            // The oversubscribed case once, on the hardest flavor.
-            if scenario == "mpmc_oversubscribed" && !matches!(flavor, Flavor::Bounded1) {
+            // `spsc` and `mpmc` on `bounded1` are points of the sweep below.
+            if senders == receivers && matches!(flavor, Flavor::Bounded1) {
                 continue;
             }
             let mut g = c.benchmark_group(format!("queue/{scenario}_{}", flavor.name()));
             g.sample_size(20);
-            threaded::<Weft>(&mut g, "weft", flavor, senders, receivers);
-            threaded::<Crossbeam>(&mut g, "crossbeam", flavor, senders, receivers);
-            threaded::<Flume>(&mut g, "flume", flavor, senders, receivers);
+            g.bench_function("weft", threaded::<Weft>(flavor, senders, receivers));
+            g.bench_function(
+                "crossbeam",
+                threaded::<Crossbeam>(flavor, senders, receivers),
+            );
+            g.bench_function("flume", threaded::<Flume>(flavor, senders, receivers));
             if receivers == 1 || Std::MPMC {
-                threaded::<Std>(&mut g, "std", flavor, senders, receivers);
+                g.bench_function("std", threaded::<Std>(flavor, senders, receivers));
             }
             g.finish();
         }
     }
 }
 
+/// The thread-count sweep: N senders and N receivers on the hardest
+/// flavor, where every message is a hand-off; at each N the channels run
+/// back to back.
+fn bench_sweep(c: &mut Criterion) {
+    let flavor = Flavor::Bounded1;
+    let mut g = c.benchmark_group(format!("queue/mpmc_{}_sweep", flavor.name()));
+    g.sample_size(20);
+    for n in SWEEP_THREADS {
+        let id = |name| BenchmarkId::new(name, n);
+        g.bench_function(id("weft"), threaded::<Weft>(flavor, n, n));
+        g.bench_function(id("crossbeam"), threaded::<Crossbeam>(flavor, n, n));
+        g.bench_function(id("flume"), threaded::<Flume>(flavor, n, n));
+        if n == 1 || Std::MPMC {
+            g.bench_function(id("std"), threaded::<Std>(flavor, n, n));
+        }
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    targets = bench_seq, bench_threaded
+    targets = bench_seq, bench_threaded, bench_sweep
 }
 criterion_main!(benches);

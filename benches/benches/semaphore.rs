@@ -5,11 +5,13 @@
 //!
 //! Scenarios (see BENCHMARKS.md):
 //! - `uncontended`: one thread, acquire + release of one permit.
-//! - `contended_{2,4}_threads_{1,2}_permits`: N threads repeatedly acquire
-//!   and release one permit of a semaphore holding 1 or 2, with nothing in
-//!   between, so the time is the semaphore's own; time per acquire+release
-//!   over all threads (lower = more throughput). With 2 threads and 2
-//!   permits no thread ever has to wait: only the count's cache line moves.
+//! - `contended_sweep/N` for N = 1, 2, 4, 8 threads: N threads repeatedly
+//!   acquire and release the one permit of a semaphore holding 1, with
+//!   nothing in between, so the time is the semaphore's own; time per
+//!   acquire+release over all threads (lower = more throughput). The
+//!   parameter is the thread count.
+//! - `contended_{2,4}_threads_2_permits`: the same with 2 permits. With 2
+//!   threads no thread ever has to wait: only the count's cache line moves.
 //! - `ping_pong`: two threads hand a turn back and forth through two
 //!   semaphores that start empty; time per round trip.
 //!
@@ -24,8 +26,8 @@ use std::mem::MaybeUninit;
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
-use weft_benches::{share, timed_threads};
+use criterion::{Bencher, BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
+use weft_benches::{SWEEP_THREADS, share, timed_threads};
 
 /// The operations every semaphore under test offers.
 trait Sem: Sync {
@@ -151,13 +153,10 @@ fn uncontended<S: Sem>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str) {
     });
 }
 
-fn contended<S: Sem>(
-    g: &mut BenchmarkGroup<'_, WallTime>,
-    name: &str,
-    threads: usize,
-    permits: u32,
-) {
-    g.bench_function(name, |b| {
+/// The routine of a contended scenario: `threads` threads share the
+/// iterations, each one acquire + release of a semaphore with `permits`.
+fn contended<S: Sem>(threads: usize, permits: u32) -> impl FnMut(&mut Bencher<'_, WallTime>) {
+    move |b| {
         b.iter_custom(|iters| {
             let s = S::new(permits);
             timed_threads(threads, |i| {
@@ -168,7 +167,7 @@ fn contended<S: Sem>(
                 }
             })
         })
-    });
+    }
 }
 
 /// One round trip: side 0 releases `ping` and waits on `pong`; side 1 waits
@@ -200,18 +199,34 @@ fn bench_uncontended(c: &mut Criterion) {
     g.finish();
 }
 
+/// The thread-count sweep over one permit; at each count the three
+/// semaphores run back to back.
 fn bench_contended(c: &mut Criterion) {
-    for (scenario, threads, permits) in [
-        ("semaphore/contended_2_threads_1_permits", 2, 1),
-        ("semaphore/contended_2_threads_2_permits", 2, 2),
-        ("semaphore/contended_4_threads_1_permits", 4, 1),
-        ("semaphore/contended_4_threads_2_permits", 4, 2),
+    let mut g = c.benchmark_group("semaphore/contended_sweep");
+    g.sample_size(30);
+    for threads in SWEEP_THREADS {
+        let id = |name| BenchmarkId::new(name, threads);
+        g.bench_function(
+            id("weft"),
+            contended::<weft_semaphore::Semaphore>(threads, 1),
+        );
+        g.bench_function(id("glibc"), contended::<GlibcSem>(threads, 1));
+        g.bench_function(
+            id("mutex_condvar"),
+            contended::<MutexCondvarSem>(threads, 1),
+        );
+    }
+    g.finish();
+
+    for (scenario, threads) in [
+        ("semaphore/contended_2_threads_2_permits", 2),
+        ("semaphore/contended_4_threads_2_permits", 4),
     ] {
         let mut g = c.benchmark_group(scenario);
         g.sample_size(30);
-        contended::<weft_semaphore::Semaphore>(&mut g, "weft", threads, permits);
-        contended::<GlibcSem>(&mut g, "glibc", threads, permits);
-        contended::<MutexCondvarSem>(&mut g, "mutex_condvar", threads, permits);
+        g.bench_function("weft", contended::<weft_semaphore::Semaphore>(threads, 2));
+        g.bench_function("glibc", contended::<GlibcSem>(threads, 2));
+        g.bench_function("mutex_condvar", contended::<MutexCondvarSem>(threads, 2));
         g.finish();
     }
 }

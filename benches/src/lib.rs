@@ -4,11 +4,19 @@
 //!
 //! Naming: a criterion group is `"<crate>/<scenario>"` and a function inside
 //! it is the implementation, `weft` for ours and the peer's name for the
-//! others, so the summary can line them up.
+//! others, so the summary can line them up. A thread-count sweep is one
+//! group named `"<crate>/<scenario>_sweep"` whose benchmarks carry the
+//! thread count as criterion's parameter (`BenchmarkId::new("weft", 4)`),
+//! running [`SWEEP_THREADS`]; the report draws it as ratio against threads.
 
 use std::sync::Barrier;
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// The thread counts of every `*_sweep` group: one thread, one per core of
+/// a two-core machine, then two and four threads per core, to show how a
+/// primitive behaves once threads outnumber cores.
+pub const SWEEP_THREADS: [usize; 4] = [1, 2, 4, 8];
 
 /// Runs `work(i)` on `threads` fresh threads (`i` = 0, 1, ...) and returns
 /// the wall-clock time from the moment all of them are ready to start until

@@ -150,7 +150,10 @@ fn miri() -> Result<(), String> {
             nightly_cargo()
                 .args(["miri", "test", "--tests"])
                 .args(packages)
-                .env("MIRIFLAGS", format!("{MIRIFLAGS} -Zmiri-many-seeds=0..{seeds}"))
+                .env(
+                    "MIRIFLAGS",
+                    format!("{MIRIFLAGS} -Zmiri-many-seeds=0..{seeds}"),
+                )
                 .env("CARGO_TARGET_DIR", target_dir()?.join("miri")),
         )?;
     }

@@ -3,7 +3,9 @@
 //!
 //! This binary only reads the task name and hands the remaining arguments to
 //! that task's module, one file per task, in the style of rust-analyzer's
-//! xtask. It has no dependencies beyond `std`, so it compiles in seconds.
+//! xtask (the bench task keeps its parts in `bench/`). Its one dependency is
+//! `plotters`, with only the SVG backend and line series, which draws the
+//! bench report's chart; it still compiles in seconds.
 
 mod bench;
 mod ci;
@@ -19,12 +21,14 @@ Weft's project tasks.
 Usage: cargo xtask <TASK> [ARGS]
 
 Tasks:
-    bench [--quick] [FILTER]
+    bench [--quick] [--baseline FILE] [FILTER...]
         Run the criterion benchmarks in `benches/` and print one Markdown table
-        comparing Weft with its peers; the table is also saved to
-        `target/weft-bench/summary.md`.
-          --quick   shorter, noisier run (about a minute after compiling)
-          FILTER    run only this bench target, e.g. `mutex`
+        comparing Weft with its peers. Writes `target/weft-bench/report.md`
+        (also as `summary.md`), `report.json` (raw estimates) and `report.svg`
+        (a chart of the ratios and thread sweeps).
+          --quick           shorter, rougher run (about a minute after compiling)
+          --baseline FILE   also print the change against an earlier report.json
+          FILTER            a bench target (`mutex`) or an id prefix (`mutex/contended`)
     ci
         Run the checks that CI runs.
     help
