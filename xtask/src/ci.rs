@@ -11,6 +11,7 @@
 //! | `loom`   | the `tests/loom_*.rs` models, `--cfg loom`, release, `LOOM_MAX_PREEMPTIONS`, through nextest |
 //! | `miri`   | the primitives' tests under Miri, strict provenance, 4 to 16 seeds each |
 //! | `tsan`   | the primitives' tests under ThreadSanitizer (`-Zbuild-std`) |
+//! | `examples` | `cargo run -p weft-algorithms --example NAME` for every file in `algorithms/examples/` |
 //! | `test`   | `cargo test --workspace`, the README's test command, last |
 //!
 //! `cargo xtask ci miri tsan` runs only the steps named. The loom, Miri and
@@ -35,6 +36,7 @@ const PRIMITIVES: &[(&str, u32)] = &[
     ("weft-barrier", 16),
     ("weft-queue", 4),
     ("weft-pool", 8),
+    ("weft-algorithms", 4),
 ];
 
 /// Preemption bound for loom: with 3, every model finishes within seconds;
@@ -45,7 +47,9 @@ const LOOM_MAX_PREEMPTIONS: &str = "3";
 const MIRIFLAGS: &str = "-Zmiri-strict-provenance";
 
 /// All the steps, in the order they run.
-const STEPS: &[&str] = &["fmt", "clippy", "doc", "loom", "miri", "tsan", "test"];
+const STEPS: &[&str] = &[
+    "fmt", "clippy", "doc", "loom", "miri", "tsan", "examples", "test",
+];
 
 /// Runs the steps named in `args`, or all of them; stops at the first
 /// failure.
@@ -79,6 +83,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "loom" => loom()?,
             "miri" => miri()?,
             "tsan" => tsan()?,
+            "examples" => examples()?,
             "test" => test()?,
             _ => unreachable!("steps are checked above"),
         }
@@ -176,6 +181,39 @@ fn tsan() -> Result<(), String> {
             .env("TSAN_OPTIONS", "allocator_may_return_null=1")
             .env("CARGO_TARGET_DIR", target_dir()?.join("tsan")),
     )
+}
+
+/// The package whose `examples/` directory CI runs.
+const EXAMPLES_PACKAGE: &str = "weft-algorithms";
+
+/// Runs every example of [`EXAMPLES_PACKAGE`], found by listing its
+/// `examples/` directory, so that a new example is run without being
+/// registered anywhere. Each example's default sizes are small: the whole
+/// step takes seconds.
+fn examples() -> Result<(), String> {
+    let dir = workspace_root().join("algorithms").join("examples");
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+            .path();
+        if path.extension().is_some_and(|ext| ext == "rs") {
+            if let Some(name) = path.file_stem().and_then(|stem| stem.to_str()) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    if names.is_empty() {
+        return Err(format!("no examples found in {}", dir.display()));
+    }
+    names.sort();
+    for name in &names {
+        println!("--> example `{name}`");
+        run_cmd(cargo().args(["run", "-q", "-p", EXAMPLES_PACKAGE, "--example", name]))?;
+    }
+    Ok(())
 }
 
 /// The README's test command, run last so the log ends on its summary.
