@@ -10,8 +10,8 @@
 //!
 //! # The protocol
 //!
-//! A thread that found the queue empty (or full) and spun a little without
-//! luck:
+//! A thread that found the queue empty (or full) and spun a while
+//! ([`SPIN_SCHEDULES`]) without luck:
 //!
 //! 1. registers: `sleepers += 1` (`SeqCst`);
 //! 2. reads `seq`;
@@ -50,6 +50,20 @@ use std::time::Instant;
 
 use weft_futex::SpinWait;
 use weft_futex::atomic::AtomicU32;
+
+/// How many [`SpinWait`] schedules a blocked thread goes through, retrying
+/// its operation after each round, before it registers and sleeps: about
+/// 120 pauses and 48 yields, some tens of microseconds.
+///
+/// A queue that is full (or empty) between two running threads usually
+/// changes within that time, and catching the change awake saves the
+/// system calls of a sleep and a wake on both sides. With one schedule
+/// (a few microseconds) a capacity-1 queue ran at under half the throughput
+/// of crossbeam-channel, whose senders and receivers back off for about as
+/// long as this before parking; with eight it is on par or ahead (see
+/// `BENCHMARKS.md`). Yields give the core away whenever another thread
+/// wants it, so the spinning costs little when threads outnumber cores.
+const SPIN_SCHEDULES: u32 = 8;
 
 /// Sleepers waiting for one kind of change; see the module documentation.
 pub(crate) struct Signal {
@@ -112,11 +126,17 @@ impl Signal {
         mut attempt: impl FnMut() -> Option<R>,
     ) -> Option<R> {
         let mut spin = SpinWait::new();
+        let mut schedules_left = SPIN_SCHEDULES;
         loop {
             if let Some(done) = attempt() {
                 return Some(done);
             }
             if spin.spin() {
+                continue;
+            }
+            if schedules_left > 1 && !cfg!(loom) {
+                schedules_left -= 1;
+                spin.reset();
                 continue;
             }
 
