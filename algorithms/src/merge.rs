@@ -93,12 +93,12 @@ pub(crate) fn merge_two<T: Ord>(mut a: Vec<T>, mut b: Vec<T>) -> Vec<T> {
     let len = a.len() + b.len();
     let mut out = Vec::with_capacity(len);
     merge_into(&a, &b, &mut out.spare_capacity_mut()[..len]);
-    // SAFETY: `merge_into` returned, so it wrote all `len` outputs, bitwise
-    // copies of every element of `a` and `b`. The output takes ownership of
-    // them, and the inputs give it up by forgetting their elements (length
-    // zero), so each value is dropped once, by `out`. Had a comparison
-    // panicked, we would not be here: `a` and `b` would still own all
-    // their elements and `out`, at length zero, none.
+    // Had a comparison panicked we would not be here: `a` and `b` would
+    // still own all their elements and `out`, at length zero, none.
+    // `merge_into` returned, so it wrote all `len` outputs, bitwise copies
+    // of every element of `a` and `b`.
+    // SAFETY: `out` takes ownership of those values and the inputs give
+    // them up (length zero), so each value is dropped once, by `out`.
     unsafe {
         a.set_len(0);
         b.set_len(0);
@@ -198,10 +198,10 @@ impl<'a, T: Ord> Cursor<'a, T> {
             self.step();
         }
         let (a_rest, b_rest) = (self.a.len() - self.i, self.b.len() - self.j);
-        // SAFETY: `a[i..]` lands at `i + j .. a.len() + j` and `b[j..]` at
-        // `a.len() + j .. a.len() + b.len()`, both inside the output and
-        // disjoint from each other (one of them is empty); no overlap with
-        // the inputs, as in `step`.
+        // `a[i..]` lands at `i + j .. a.len() + j` and `b[j..]` at
+        // `a.len() + j .. a.len() + b.len()`.
+        // SAFETY: both ranges are inside the output and disjoint (one is
+        // empty), with no overlap with the inputs, as in `step`.
         unsafe {
             ptr::copy_nonoverlapping(
                 self.a.as_ptr().add(self.i),

@@ -159,11 +159,11 @@ pub fn sort_in_blocks<T: Ord + Send>(pool: &Pool, data: &mut [T], blocks: usize)
         .max(MIN_PIECE);
     while runs.len() > 1 {
         let round = if in_scratch {
-            // SAFETY: the scratch buffer owns the elements (it was
-            // completely written by stage 1 or by the previous round), so
-            // all of it is initialized. Viewing `data` as uninitialized is
-            // sound because only whole values (bitwise copies of
-            // elements) are written into it, never uninitialized bytes.
+            // The scratch buffer owns the elements: stage 1 or the previous
+            // round wrote all of it. `data` only ever receives whole values
+            // (bitwise copies of elements), never uninitialized bytes.
+            // SAFETY: so the scratch is initialized, and viewing `data` as
+            // uninitialized is sound.
             let (from, to) = unsafe { (assume_init_mut(&mut scratch), as_uninit_mut(data)) };
             panic::catch_unwind(AssertUnwindSafe(|| {
                 merge_round(pool, from, to, &runs, piece);

@@ -77,10 +77,11 @@ mod imp {
             if word.load(Relaxed) != expected {
                 return true;
             }
-            // SAFETY: `word` is a live `AtomicU32` for the whole call, and
-            // the kernel only reads it; `deadline_ptr` is null or points to a
-            // `timespec` on this stack frame; the bitset argument is the
-            // "match any" mask that FUTEX_WAIT_BITSET requires.
+            // The bitset argument is the "match any" mask FUTEX_WAIT_BITSET
+            // requires.
+            // SAFETY: `word` is a live `AtomicU32` for the whole call and the
+            // kernel only reads it; `deadline_ptr` is null or points to a
+            // `timespec` on this stack frame.
             let r = unsafe {
                 libc::syscall(
                     libc::SYS_futex,

@@ -357,10 +357,11 @@ where
         let this = &raw const call;
 
         if tickets > 0 {
+            // `T: Send`, `R: Send` and `F: Sync` make running chunks on
+            // other threads sound.
             // SAFETY: the descriptor lives in this frame until the latch
             // opens below, and each ticket counts the latch down as its
-            // last access; `T: Send`, `R: Send` and `F: Sync` make running
-            // chunks on other threads sound.
+            // last access.
             let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
             if !registry.injector.push(job, tickets) {
                 if helper {
