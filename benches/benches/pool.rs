@@ -26,13 +26,8 @@ use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime,
 };
 use rayon::prelude::*;
-use weft_benches::busy_work;
+use weft_benches::{busy_work, workers};
 use weft_pool::Pool;
-
-/// The worker count of every pool: one per CPU.
-fn workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
 
 fn rayon_pool() -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()

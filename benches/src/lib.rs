@@ -65,3 +65,9 @@ pub fn share(total: u64, threads: usize, i: usize) -> u64 {
     let i = i as u64;
     total / threads + u64::from(i < total % threads)
 }
+
+/// The worker count of every pool in the benchmarks, Weft's and rayon's
+/// alike: one per CPU.
+pub fn workers() -> usize {
+    thread::available_parallelism().map_or(1, |n| n.get())
+}
