@@ -9,7 +9,7 @@
 //! thread count as criterion's parameter (`BenchmarkId::new("weft", 4)`),
 //! running [`SWEEP_THREADS`]; the report draws it as ratio against threads.
 
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -21,23 +21,40 @@ pub const SWEEP_THREADS: [usize; 4] = [1, 2, 4, 8];
 /// Runs `work(i)` on `threads` fresh threads (`i` = 0, 1, ...) and returns
 /// the wall-clock time from the moment all of them are ready to start until
 /// the last one finishes. Thread start-up is not measured.
+///
+/// The threads meet at a start line on which they spin (yielding), not
+/// sleep: a sleeping start would wake them one after another, often onto
+/// the same core as their waker, and the first milliseconds of the run
+/// would measure the scheduler's placement instead of the primitive. Every
+/// implementation under test starts from the same line.
 pub fn timed_threads<F>(threads: usize, work: F) -> Duration
 where
     F: Fn(usize) + Sync,
 {
-    let ready = Barrier::new(threads + 1);
+    // Workers count themselves in, then spin until the count passes
+    // `threads`, which only the timing thread's own increment does, after it
+    // read the clock: no work can start before the clock does.
+    let arrived = AtomicUsize::new(0);
     thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|i| {
-                let (ready, work) = (&ready, &work);
+                let (arrived, work) = (&arrived, &work);
                 s.spawn(move || {
-                    ready.wait();
+                    // Release/Acquire: nothing is published through the
+                    // start line; the orderings keep the spin honest.
+                    arrived.fetch_add(1, Ordering::Release);
+                    while arrived.load(Ordering::Acquire) <= threads {
+                        thread::yield_now();
+                    }
                     work(i);
                 })
             })
             .collect();
-        ready.wait();
+        while arrived.load(Ordering::Acquire) < threads {
+            thread::yield_now();
+        }
         let start = Instant::now();
+        arrived.fetch_add(1, Ordering::Release);
         for h in handles {
             h.join().unwrap();
         }

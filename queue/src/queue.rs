@@ -234,6 +234,15 @@ impl<T> Queue<T> {
                 return Ok(());
             }
         };
+        // The common case first: room right away, no waiting machinery.
+        let value = match array.try_push(value) {
+            Ok(()) => {
+                self.not_empty.notify_one();
+                return Ok(());
+            }
+            Err(PushFail::Closed(v)) => return Err(PushTimeoutError::Closed(v)),
+            Err(PushFail::Full(v)) => v,
+        };
         // The value moves into each attempt and comes back when it fails.
         let mut value = Some(value);
         let outcome = self.not_full.wait_until(deadline, || {
@@ -261,6 +270,12 @@ impl<T> Queue<T> {
     /// Pop with an optional deadline; the work behind `pop` and
     /// `pop_timeout`.
     pub(crate) fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
+        // The common case first: a value right away.
+        match self.try_pop_once() {
+            Ok(value) => return Ok(value),
+            Err(PopFail::Closed) => return Err(PopTimeoutError::Closed),
+            Err(PopFail::Empty) => {}
+        }
         let outcome = self
             .not_empty
             .wait_until(deadline, || match self.try_pop_once() {
