@@ -15,7 +15,11 @@
 //!   additions may not be reordered), so `sequential` and `rayon`, which
 //!   folds each split the same way, wait on one addition after another;
 //!   weft keeps eight partial sums per block, which is part of its lead
-//!   there and not only parallelism.
+//!   there and not only parallelism. A fourth column, `stream_all_cores`,
+//!   is the machine's read bandwidth: every core folds its share of the
+//!   same bytes with wrapping integer adds, as fast as memory delivers
+//!   them. Where `weft` is close to it, the sum is memory-bound and no
+//!   number of threads makes it faster.
 //! - `matvec_4096`: `y = A x` for a 4096 × 4096 `f64` matrix (128 MB).
 //!   Peers: `sequential` (one `iter().zip().map().sum()` dot product per
 //!   row) and `rayon` (the same per row, rows with `par_chunks`). The same
@@ -121,7 +125,7 @@ fn sum_group<T>(
     weft: &Pool,
     rayon: &rayon::ThreadPool,
 ) where
-    T: Copy + Send + Sync + std::iter::Sum<T> + std::ops::Add<Output = T>,
+    T: Copy + Send + Sync + std::iter::Sum<T> + std::ops::Add<Output = T> + RawBits,
 {
     let data = OnceCell::new();
     let data = || data.get_or_init(make).as_slice();
@@ -138,7 +142,50 @@ fn sum_group<T>(
         let data = data();
         b.iter(|| rayon.install(|| black_box(data).par_iter().copied().sum::<T>()))
     });
+    g.bench_function("stream_all_cores", |b| {
+        let data = data();
+        b.iter(|| stream_all_cores(black_box(data)))
+    });
     g.finish();
+}
+
+/// The machine's memory-bandwidth ceiling for a sum: one thread per core,
+/// each folding its contiguous share of `data` with wrapping integer adds
+/// of the raw bits, which the compiler vectorizes and which do no more work
+/// than reading. No sum over the same bytes can beat it by much, so `weft`
+/// close to it means the sum runs at the memory's speed, whatever its ratio
+/// to `sequential`.
+fn stream_all_cores<T: RawBits + Sync>(data: &[T]) -> u64 {
+    let share = data.len().div_ceil(workers()).max(1);
+    std::thread::scope(|s| {
+        let mut parts = data.chunks(share);
+        let mine = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts.map(|part| s.spawn(move || fold_bits(part))).collect();
+        others.into_iter().fold(fold_bits(mine), |acc, h| {
+            acc.wrapping_add(h.join().expect("stream thread"))
+        })
+    })
+}
+
+fn fold_bits<T: RawBits>(part: &[T]) -> u64 {
+    part.iter().map(|x| x.raw_bits()).fold(0, u64::wrapping_add)
+}
+
+/// A number's bits as a `u64`, for [`stream_all_cores`].
+trait RawBits: Copy {
+    fn raw_bits(self) -> u64;
+}
+
+impl RawBits for u64 {
+    fn raw_bits(self) -> u64 {
+        self
+    }
+}
+
+impl RawBits for f64 {
+    fn raw_bits(self) -> u64 {
+        self.to_bits()
+    }
 }
 
 fn bench_sum(c: &mut Criterion) {
