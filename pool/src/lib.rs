@@ -77,6 +77,7 @@ mod latch;
 mod map;
 mod pool;
 mod registry;
+mod spare;
 mod star;
 mod sync;
 

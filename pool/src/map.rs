@@ -3,8 +3,9 @@
 //!
 //! # Implementation
 //!
-//! A call collects its items into a `Vec<T>` and allocates a `Vec<R>` for
-//! the results; the two buffers are described by a [`MapWork`]. Chunk `i`
+//! A call collects its items into a `Vec<T>` (a blocking call reuses the
+//! pool's spare buffer for it, see the `spare` module) and allocates a
+//! `Vec<R>` for the results; the two buffers are described by a [`MapWork`]. Chunk `i`
 //! is the items `i * chunksize .. (i + 1) * chunksize` (the last one
 //! shorter): it reads each item out of the input buffer, calls `f` on it
 //! and writes the result at the same index of the output buffer, so the
@@ -233,9 +234,32 @@ impl<T, R> MapWork<T, R> {
     /// latch or the `remaining` counter gives that); called once, and no
     /// chunk runs after it.
     pub(crate) unsafe fn finish(&self) -> Result<Vec<R>, Payload> {
+        // SAFETY: guaranteed by this function's contract.
+        drop(unsafe { self.take_input() });
+        // SAFETY: as above.
+        unsafe { self.finish_output() }
+    }
+
+    /// The emptied input buffer, as a `Vec` of length 0, for reuse.
+    ///
+    /// # Safety
+    ///
+    /// As for [`finish`](Self::finish), and called once, before
+    /// [`finish_output`](Self::finish_output) (and instead of `finish`).
+    pub(crate) unsafe fn take_input(&self) -> Vec<T> {
         // SAFETY: every item was moved out by its chunk (or dropped by a
-        // failed chunk's guard), so the input buffer holds no live item.
-        drop(unsafe { Vec::from_raw_parts(self.input, 0, self.input_capacity) });
+        // failed chunk's guard), so the input buffer holds no live item;
+        // it came from a `Vec<T>` of this capacity.
+        unsafe { Vec::from_raw_parts(self.input, 0, self.input_capacity) }
+    }
+
+    /// The second half of [`finish`](Self::finish): the results, or the
+    /// first panic's payload.
+    ///
+    /// # Safety
+    ///
+    /// As for [`finish`](Self::finish), after [`take_input`](Self::take_input).
+    unsafe fn finish_output(&self) -> Result<Vec<R>, Payload> {
         let failure = std::mem::take(&mut *self.failure.lock());
         match failure.first {
             None => {
@@ -338,6 +362,7 @@ where
     /// chunk has run.
     pub(crate) fn run(registry: &Registry, f: &'f F, items: Vec<T>, chunksize: usize) -> Vec<R> {
         if items.is_empty() {
+            registry.spare.give_back(items);
             return Vec::new();
         }
         let work = MapWork::new(items, chunksize);
@@ -404,7 +429,9 @@ where
         // SAFETY: the latch is open, so every chunk has run (a ticket
         // retires only when no chunk is left to claim, and the helper
         // claimed until none was left) and its writes are visible.
-        match unsafe { call.work.finish() } {
+        registry.spare.give_back(unsafe { call.work.take_input() });
+        // SAFETY: as above, and the input was taken just now.
+        match unsafe { call.work.finish_output() } {
             Ok(results) => results,
             Err(payload) => panic::resume_unwind(payload),
         }

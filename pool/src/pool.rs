@@ -147,7 +147,7 @@ impl Pool {
         F: Fn(T) -> R + Sync,
     {
         self.check_open_blocking();
-        let items: Vec<T> = items.into_iter().collect();
+        let items: Vec<T> = self.registry.spare.collect(items.into_iter());
         let chunksize = default_chunksize(items.len(), self.workers());
         MapCall::run(&self.registry, &f, items, chunksize)
     }
@@ -176,7 +176,12 @@ impl Pool {
     {
         check_chunksize(chunksize);
         self.check_open_blocking();
-        MapCall::run(&self.registry, &f, items.into_iter().collect(), chunksize)
+        MapCall::run(
+            &self.registry,
+            &f,
+            self.registry.spare.collect(items.into_iter()),
+            chunksize,
+        )
     }
 
     /// Like [`map`](Self::map), but each item is a tuple of arguments, which
@@ -201,7 +206,7 @@ impl Pool {
         F: StarFn<A, Output = R> + Sync,
     {
         self.check_open_blocking();
-        let items: Vec<A> = items.into_iter().collect();
+        let items: Vec<A> = self.registry.spare.collect(items.into_iter());
         let chunksize = default_chunksize(items.len(), self.workers());
         MapCall::run(&self.registry, &|args| f.call(args), items, chunksize)
     }
@@ -232,7 +237,7 @@ impl Pool {
         MapCall::run(
             &self.registry,
             &|args| f.call(args),
-            items.into_iter().collect(),
+            self.registry.spare.collect(items.into_iter()),
             chunksize,
         )
     }

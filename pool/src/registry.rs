@@ -6,6 +6,7 @@ use std::ptr;
 
 use crate::injector::Injector;
 use crate::job::JobRef;
+use crate::spare::Spare;
 use crate::sync::Arc;
 
 /// The state shared by a pool's handle and its worker threads.
@@ -13,6 +14,8 @@ use crate::sync::Arc;
 pub(crate) struct Registry {
     /// Every job of the pool goes through this queue.
     pub(crate) injector: Injector<JobRef>,
+    /// The input buffer kept between blocking map calls.
+    pub(crate) spare: Spare,
     workers: usize,
 }
 
@@ -33,6 +36,7 @@ impl Registry {
     pub(crate) fn new(workers: usize) -> Self {
         Self {
             injector: Injector::new(),
+            spare: Spare::default(),
             workers,
         }
     }
