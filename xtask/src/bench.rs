@@ -99,46 +99,63 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         counts.push(count);
     }
 
-    remove_dir_if_present(&criterion_dir)?;
     fs::create_dir_all(&output_dir)
         .map_err(|error| format!("cannot create {}: {error}", output_dir.display()))?;
     let log_path = output_dir.join("criterion-output.txt");
     let log = fs::File::create(&log_path)
         .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
 
-    let mut progress = Progress::new(counts.iter().sum());
+    let per_pass: usize = counts.iter().sum();
+    let mut progress = Progress::new(per_pass * options.runs);
     eprintln!(
-        "\nMeasuring {} benchmarks in {} mode; criterion's own output goes to {}",
-        progress.total,
+        "\nMeasuring {per_pass} benchmarks in {} mode{}; criterion's own output goes to {}",
         options.mode.name(),
+        if options.runs > 1 {
+            format!(", {} passes", options.runs)
+        } else {
+            String::new()
+        },
         log_path.display()
     );
-    for (index, (selection, count)) in selections.iter().zip(&counts).enumerate() {
-        eprintln!(
-            "==> [{}/{}] {}: {count} benchmarks, {} elapsed",
-            index + 1,
-            selections.len(),
-            selection.describe(),
-            format_duration(progress.start.elapsed())
-        );
-        cargo.run(selection, options.mode, &mut progress, &log)?;
+    let mut passes = Vec::with_capacity(options.runs);
+    for pass in 1..=options.runs {
+        // Each pass starts from an empty criterion directory, so that it
+        // reads back only its own results.
+        remove_dir_if_present(&criterion_dir)?;
+        for (index, (selection, count)) in selections.iter().zip(&counts).enumerate() {
+            let pass_note = if options.runs > 1 {
+                format!("pass {pass}/{}, ", options.runs)
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "==> [{pass_note}{}/{}] {}: {count} benchmarks, {} elapsed",
+                index + 1,
+                selections.len(),
+                selection.describe(),
+                format_duration(progress.start.elapsed())
+            );
+            cargo.run(selection, options.mode, &mut progress, &log)?;
+        }
+        let measurements = criterion::read_results(&criterion_dir)?;
+        if measurements.is_empty() {
+            return Err(format!(
+                "no criterion results found under {}; did any benchmark run?",
+                criterion_dir.display()
+            ));
+        }
+        passes.push(measurements);
     }
     eprintln!(
         "==> measured {} benchmarks in {}",
         progress.done,
         format_duration(progress.start.elapsed())
     );
+    let measurements = report::combine_passes(passes);
 
-    let measurements = criterion::read_results(&criterion_dir)?;
-    if measurements.is_empty() {
-        return Err(format!(
-            "no criterion results found under {}; did any benchmark run?",
-            criterion_dir.display()
-        ));
-    }
     let benches: Vec<String> = selections.iter().map(Selection::describe).collect();
     let report = Report {
-        environment: Environment::detect(options.mode, benches.join(", ")),
+        environment: Environment::detect(options.mode, options.runs, benches.join(", ")),
         measurements,
     };
     let tables = report::group_by_crate(&report.measurements, &targets);
@@ -168,7 +185,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 /// The usage text of `cargo xtask bench --help`.
 const USAGE: &str = "\
-Usage: cargo xtask bench [--quick] [--baseline FILE] [FILTER...]
+Usage: cargo xtask bench [--quick] [--runs N] [--baseline FILE] [FILTER...]
 
 Runs the criterion benchmarks of `weft-benches` (every scenario of every crate,
 Weft and its peers back to back) and prints one Markdown table comparing Weft
@@ -186,6 +203,11 @@ Arguments:
 Options:
     --quick            criterion's quick mode: about a minute after compiling,
                        rough figures, flagged as such in the report
+    --runs N           measure everything N times over (one whole pass after
+                       another) and report, for each benchmark, the median of
+                       the N passes' medians, with their range in report.json;
+                       on a small machine a single pass is one draw, and
+                       three passes settle which way a close ratio goes
     --baseline FILE    also print how each Weft time and ratio changed against
                        an earlier report.json (keep a copy of the one you want
                        to compare with: every run overwrites
@@ -256,6 +278,8 @@ struct Options {
     filters: Vec<String>,
     /// The earlier `report.json` to compare with, if any.
     baseline: Option<PathBuf>,
+    /// How many whole passes to measure (`--runs`), at least one.
+    runs: usize,
     /// Whether the user asked for help instead of a run.
     help: bool,
 }
@@ -267,6 +291,7 @@ impl Options {
             mode: Mode::Full,
             filters: Vec::new(),
             baseline: None,
+            runs: 1,
             help: false,
         };
         let mut args = args.iter();
@@ -278,6 +303,14 @@ impl Options {
                 }
                 "-h" | "--help" => {
                     options.help = true;
+                    continue;
+                }
+                "--runs" => {
+                    options.runs = parse_runs(args.next().map(String::as_str))?;
+                    continue;
+                }
+                flag if flag.starts_with("--runs=") => {
+                    options.runs = parse_runs(flag.strip_prefix("--runs="))?;
                     continue;
                 }
                 "--baseline" => args.next().map(String::as_str),
@@ -305,6 +338,16 @@ impl Options {
             }
         }
         Ok(options)
+    }
+}
+
+/// The value of `--runs`: a whole number of passes, at least one.
+fn parse_runs(value: Option<&str>) -> Result<usize, String> {
+    match value.map(str::parse::<usize>) {
+        Some(Ok(runs)) if runs > 0 => Ok(runs),
+        _ => Err(format!(
+            "`--runs` needs a whole number of passes, at least 1\n\n{USAGE}"
+        )),
     }
 }
 
@@ -748,6 +791,7 @@ mod tests {
                 mode: Mode::Full,
                 filters: Vec::new(),
                 baseline: None,
+                runs: 1,
                 help: false
             }
         );
@@ -764,6 +808,7 @@ mod tests {
                 mode: Mode::Quick,
                 filters: strings(&["mutex", "queue/spsc"]),
                 baseline: Some(PathBuf::from("old.json")),
+                runs: 1,
                 help: false
             }
         );
@@ -774,9 +819,14 @@ mod tests {
             Some(PathBuf::from("a/report.json"))
         );
         assert!(Options::parse(&strings(&["--help"])).unwrap().help);
+        assert_eq!(Options::parse(&strings(&["--runs", "3"])).unwrap().runs, 3);
+        assert_eq!(Options::parse(&strings(&["--runs=2"])).unwrap().runs, 2);
         let error = |args: &[&str]| Options::parse(&strings(args)).unwrap_err();
         assert!(error(&["--fast"]).starts_with("unknown option `--fast`"));
         assert!(error(&["--baseline"]).starts_with("`--baseline` needs a FILE"));
+        for bad in [&["--runs"][..], &["--runs", "0"], &["--runs=two"]] {
+            assert!(error(bad).starts_with("`--runs` needs a whole number"));
+        }
         assert!(error(&["--baseline="]).starts_with("`--baseline` needs a FILE"));
         assert!(
             error(&["--baseline", "a", "--baseline", "b"])

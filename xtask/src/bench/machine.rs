@@ -26,6 +26,9 @@ pub(super) struct Environment {
     pub(super) date: String,
     /// The measurement mode.
     pub(super) mode: Mode,
+    /// How many whole passes were measured; each time is the median of
+    /// the passes' medians.
+    pub(super) runs: usize,
     /// The benchmarks that ran: bench targets, or filters.
     pub(super) benches: String,
 }
@@ -33,7 +36,7 @@ pub(super) struct Environment {
 impl Environment {
     /// Describes this machine, reading Linux's `/proc` and `/etc/os-release`
     /// where they exist and saying `unknown` where they do not.
-    pub(super) fn detect(mode: Mode, benches: String) -> Environment {
+    pub(super) fn detect(mode: Mode, runs: usize, benches: String) -> Environment {
         let read = |path: &str| fs::read_to_string(path).unwrap_or_default();
         let cpu = cpu_model(&read("/proc/cpuinfo")).unwrap_or_else(|| "unknown CPU".to_string());
         let logical_cores = std::thread::available_parallelism()
@@ -53,6 +56,7 @@ impl Environment {
             rustc: rustc_version(),
             date: format_date(seconds),
             mode,
+            runs,
             benches,
         }
     }

@@ -82,10 +82,12 @@ impl Report {
             rustc,
             date,
             mode,
+            runs,
             benches,
         } = &self.environment;
         let criterion_args = mode.criterion_args().join(" ");
-        let fields: [(&str, &str); 9] = [
+        let runs = runs.to_string();
+        let fields: [(&str, &str); 10] = [
             ("machine", machine),
             ("logical_cores", logical_cores),
             ("memory", memory),
@@ -94,6 +96,7 @@ impl Report {
             ("date", date),
             ("mode", mode.name()),
             ("criterion_args", &criterion_args),
+            ("runs", &runs),
             ("benches", benches),
         ];
         let environment: Vec<String> = fields
@@ -176,6 +179,15 @@ impl Report {
             rustc: field("rustc")?,
             date: field("date")?,
             mode,
+            // Reports from before `--runs` existed measured one pass.
+            runs: match environment.get("runs") {
+                None => 1,
+                Some(runs) => runs
+                    .as_str()
+                    .and_then(|runs| runs.parse().ok())
+                    .filter(|&runs| runs > 0)
+                    .ok_or("report.json has an `environment.runs` that is not a count of passes")?,
+            },
             benches: field("benches")?,
         };
 
@@ -258,6 +270,62 @@ pub(super) struct Row {
     pub(super) weft: Option<f64>,
     /// Each peer's median time in nanoseconds, matching `CrateTable::peers`.
     pub(super) peers: Vec<Option<f64>>,
+}
+
+/// Folds several passes over the same benchmarks into one list, in the
+/// first pass's order: each benchmark's median becomes the median of the
+/// passes' medians (the mean likewise), and its interval becomes the range
+/// those medians spanned, so that `report.json` shows how far the passes
+/// disagreed. A benchmark missing from some pass is combined over the passes
+/// that have it. One pass comes back as it is.
+pub(super) fn combine_passes(mut passes: Vec<Vec<Measurement>>) -> Vec<Measurement> {
+    if passes.len() <= 1 {
+        return passes.pop().unwrap_or_default();
+    }
+    let key = |m: &Measurement| {
+        (
+            m.krate.clone(),
+            m.scenario.clone(),
+            m.implementation.clone(),
+        )
+    };
+    let mut combined: Vec<Measurement> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for measurement in passes.iter().flatten() {
+        if !seen.insert(key(measurement)) {
+            continue;
+        }
+        let same: Vec<&Measurement> = passes
+            .iter()
+            .flatten()
+            .filter(|other| key(other) == key(measurement))
+            .collect();
+        let medians: Vec<f64> = same.iter().map(|m| m.median.point).collect();
+        let means: Vec<f64> = same.iter().map(|m| m.mean.point).collect();
+        let spread = |points: &[f64], middle: f64| Estimate {
+            point: middle,
+            lower: points.iter().copied().fold(f64::INFINITY, f64::min),
+            upper: points.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        };
+        combined.push(Measurement {
+            median: spread(&medians, median_of(&medians)),
+            mean: spread(&means, median_of(&means)),
+            ..measurement.clone()
+        });
+    }
+    combined
+}
+
+/// The median of a non-empty list (the mean of the middle two when even).
+fn median_of(points: &[f64]) -> f64 {
+    let mut sorted = points.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[middle]
+    } else {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
+    }
 }
 
 /// Groups measurements by crate and scenario.
@@ -563,8 +631,14 @@ pub(super) fn render_report(environment: &Environment, tables: &[CrateTable]) ->
         rustc,
         date,
         mode,
+        runs,
         benches,
     } = environment;
+    let runs_line = if *runs > 1 {
+        format!("- **Passes:** {runs}; each time is the median of the {runs} passes' medians\n")
+    } else {
+        String::new()
+    };
     let quick_warning = match mode {
         Mode::Quick => {
             "> **Quick run:** criterion's quick mode takes only a few samples per \
@@ -584,6 +658,7 @@ pub(super) fn render_report(environment: &Environment, tables: &[CrateTable]) ->
          - **Compiler:** {rustc}\n\
          - **Date:** {date} (UTC)\n\
          - **Mode:** {} (criterion `{}`)\n\
+         {runs_line}\
          - **Benches:** {benches}\n\
          \n\
          Times are criterion's median time per iteration. A ratio is the peer's \
@@ -641,6 +716,7 @@ pub(super) mod tests {
             rustc: "rustc 1.95.0".to_string(),
             date: "2026-04-20".to_string(),
             mode,
+            runs: 1,
             benches: "mutex, queue".to_string(),
         }
     }
@@ -843,6 +919,36 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn passes_combine_into_medians_with_their_range() {
+        let pass = |weft: f64, std: f64| {
+            vec![
+                measurement("mutex", "uncontended", "weft", weft),
+                measurement("mutex", "uncontended", "std", std),
+            ]
+        };
+        let combined = combine_passes(vec![pass(5.0, 9.0), pass(4.0, 30.0), pass(6.0, 10.0)]);
+        assert_eq!(combined.len(), 2);
+        assert_eq!(combined[0].implementation, "weft");
+        assert_eq!(
+            (
+                combined[0].median.point,
+                combined[0].median.lower,
+                combined[0].median.upper
+            ),
+            (5.0, 4.0, 6.0)
+        );
+        // One outlier pass does not move the median far.
+        assert_eq!(combined[1].median.point, 10.0);
+        assert_eq!(combined[1].median.upper, 30.0);
+        // An even number of passes takes the middle two.
+        let even = combine_passes(vec![pass(4.0, 1.0), pass(6.0, 1.0)]);
+        assert_eq!(even[0].median.point, 5.0);
+        // A single pass is left alone.
+        assert_eq!(combine_passes(vec![pass(5.0, 9.0)]), pass(5.0, 9.0));
+        assert!(combine_passes(Vec::new()).is_empty());
+    }
+
+    #[test]
     fn report_json_round_trips() {
         let mut std = measurement("mutex", "uncontended", "std", 26.4);
         std.median = Estimate {
@@ -855,6 +961,7 @@ pub(super) mod tests {
         let report = Report {
             environment: Environment {
                 os: "Name with \"quotes\" and \\ backslash".to_string(),
+                runs: 3,
                 ..environment(Mode::Quick)
             },
             measurements: vec![
@@ -866,6 +973,15 @@ pub(super) mod tests {
         let text = report.to_json();
         let read = Report::from_json(&text).unwrap();
         assert_eq!(read.environment, report.environment);
+        // A report from before `--runs` has no `runs`: one pass.
+        let old_style: String = text
+            .lines()
+            .filter(|line| !line.contains("\"runs\""))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert_eq!(Report::from_json(&old_style).unwrap().environment.runs, 1);
+        let rendered = render_report(&report.environment, &[]);
+        assert!(rendered.contains("- **Passes:** 3; each time is the median"));
         assert_eq!(read.measurements[..2], report.measurements[..2]);
         // A number that was not finite is written as `null` and reads as NaN.
         assert!(read.measurements[2].mean.upper.is_nan());
