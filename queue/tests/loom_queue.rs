@@ -44,6 +44,16 @@ fn unbounded_across_a_block() {
     producer_consumer(Queue::unbounded, 3);
 }
 
+/// Five values fill three blocks of two slots. The producer needs the
+/// third block after the consumer may have freed the first, so the model
+/// covers both a fresh block and a recycled one (the spare handed from the
+/// consumer's free to the producer's next install), in every order loom
+/// finds.
+#[test]
+fn unbounded_recycles_a_block() {
+    producer_consumer(Queue::unbounded, 5);
+}
+
 /// Two threads each push once and pop once on a one-slot queue, so both
 /// race as producers for the slot and as consumers for its value. (Two
 /// threads, not three: a model where two threads spin on a third's
