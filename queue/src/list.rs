@@ -48,10 +48,12 @@
 //! memory comes back warm or as fresh pages depends on which allocator
 //! arena each thread got: a producer and a consumer streaming through the
 //! queue ran anywhere between 16 and 38 ns per value for that reason alone.
-//! So the thread that frees a block first offers it to the queue's one-block
-//! `spare` slot (a compare-and-swap from null), and a producer that needs a
-//! block first takes the spare (a swap to null), resets its slot states and
-//! link, and only allocates when there is none. The slot is a plain handoff
+//! So the thread that frees a block first offers it to one of the queue's
+//! few `spare` slots (a compare-and-swap from null), and a producer that
+//! needs a block first takes a spare one (a swap to null), resets its slot
+//! states and link, and only allocates when there is none. With several
+//! producers and consumers the spares also keep the threads out of the
+//! allocator's arena lock, on which freeing threads were found sleeping. The slot is a plain handoff
 //! of dead memory: nobody may touch a block once it is freed, recycled or
 //! not, so reuse adds no case the freeing rule above does not cover.
 //!
@@ -91,6 +93,11 @@ const LAP: usize = 3;
 
 /// Slots in a block.
 pub(crate) const BLOCK_CAP: usize = LAP - 1;
+
+/// How many freed blocks a queue keeps for reuse: enough for a few
+/// consumers freeing blocks while producers install new ones. One under
+/// loom, where each slot multiplies the states to explore.
+const SPARE_BLOCKS: usize = if cfg!(loom) { 1 } else { 4 };
 
 /// Indices are shifted by one to make room for the flag bit.
 const SHIFT: usize = 1;
@@ -185,9 +192,9 @@ struct Position<T> {
 pub(crate) struct List<T> {
     head: CachePadded<Position<T>>,
     tail: CachePadded<Position<T>>,
-    /// A freed block kept for the next one a producer needs, or null; see
-    /// "Recycling a block".
-    spare: CachePadded<AtomicPtr<Block<T>>>,
+    /// Freed blocks kept for the next ones producers need, each slot a
+    /// block or null; see "Recycling a block".
+    spare: CachePadded<[AtomicPtr<Block<T>>; SPARE_BLOCKS]>,
 }
 
 // SAFETY: each value is written by one producer and read by one consumer,
@@ -211,20 +218,29 @@ impl<T> List<T> {
                 index: AtomicUsize::new(0),
                 block: AtomicPtr::new(first),
             }),
-            spare: CachePadded::new(AtomicPtr::new(ptr::null_mut())),
+            spare: CachePadded::new(core::array::from_fn(|_| AtomicPtr::new(ptr::null_mut()))),
         }
     }
 
-    /// A block ready to install: the spare, reset, or a new one.
+    /// A block ready to install: a spare one, reset, or a new one.
     fn new_block(&self) -> Box<Block<T>> {
-        // Acquire: pairs with the Release in `recycle`, so every read of the
-        // block's old values happens before we reuse its memory.
-        let spare = self.spare.swap(ptr::null_mut(), Acquire);
-        if spare.is_null() {
+        let Some(spare) = self.spare.iter().find_map(|slot| {
+            // Relaxed first look: an empty slot is skipped without a write.
+            // Acquire on the swap: pairs with the Release in `recycle`, so
+            // every read of the block's old values happens before we reuse
+            // its memory.
+            let found = !slot.load(Relaxed).is_null();
+            let block = if found {
+                slot.swap(ptr::null_mut(), Acquire)
+            } else {
+                ptr::null_mut()
+            };
+            (!block.is_null()).then_some(block)
+        }) else {
             return Block::new();
-        }
-        // SAFETY: a block in `spare` is dead (every slot read, nobody holds
-        // it) and was made by `Box::into_raw`; the swap made it ours alone.
+        };
+        // SAFETY: a spare block is dead (every slot read, nobody holds it)
+        // and was made by `Box::into_raw`; the swap made it ours alone.
         let block = unsafe { Box::from_raw(spare) };
         // Relaxed: the block is not shared again until it is installed with
         // the Release stores in `push`.
@@ -235,21 +251,23 @@ impl<T> List<T> {
         block
     }
 
-    /// Keeps a dead block as the spare, or frees it if there is one
-    /// already.
+    /// Keeps a dead block in a free spare slot, or frees it if there is
+    /// none.
     ///
     /// # Safety
     ///
     /// `block` came from `Box::into_raw`, every slot of it holding a value
     /// has been read, and no thread will touch it again.
     unsafe fn recycle(&self, block: *mut Block<T>) {
-        // Release: pairs with the Acquire swap in `new_block`.
-        if self
-            .spare
-            .compare_exchange(ptr::null_mut(), block, Release, Relaxed)
-            .is_err()
-        {
-            // SAFETY: guaranteed by the caller; the spare slot is taken.
+        let kept = self.spare.iter().any(|slot| {
+            // Release: pairs with the Acquire swap in `new_block`.
+            slot.load(Relaxed).is_null()
+                && slot
+                    .compare_exchange(ptr::null_mut(), block, Release, Relaxed)
+                    .is_ok()
+        });
+        if !kept {
+            // SAFETY: guaranteed by the caller; every spare slot is taken.
             drop(unsafe { Box::from_raw(block) });
         }
     }
@@ -485,10 +503,13 @@ impl<T> Drop for List<T> {
             // SAFETY: the tail block, owned by the queue.
             drop(unsafe { Box::from_raw(block) });
         }
-        let spare = self.spare.load(Relaxed);
-        if !spare.is_null() {
-            // SAFETY: a dead block the queue kept, made by `Box::into_raw`.
-            drop(unsafe { Box::from_raw(spare) });
+        for slot in self.spare.iter() {
+            let spare = slot.load(Relaxed);
+            if !spare.is_null() {
+                // SAFETY: a dead block the queue kept, made by
+                // `Box::into_raw`.
+                drop(unsafe { Box::from_raw(spare) });
+            }
         }
     }
 }
