@@ -331,11 +331,11 @@ impl<T> List<T> {
                     slot.value.with_mut(|v| unsafe { (*v).write(value) });
                     // Release: publishes the value to the consumer.
                     slot.state.fetch_or(WRITE, Release);
-                    if let Some(unused) = next_block {
-                        // Another producer installed the next block.
-                        // SAFETY: never shared, so dead and ours alone.
-                        unsafe { self.recycle(Box::into_raw(unused)) };
-                    }
+                    // A block allocated for a boundary that another producer
+                    // crossed is freed here, by its own thread, which keeps
+                    // it in a thread cache of the allocator; the spare slots
+                    // are left to the blocks that consumers free.
+                    drop(next_block);
                     return Ok(());
                 }
                 Err(now) => {
