@@ -89,9 +89,8 @@ impl Spare {
         let raw = ManuallyDrop::new(slot.take()?);
         drop(slot);
         let capacity = raw.layout.size() / mem::size_of::<T>();
-        // SAFETY: the allocation came from the global allocator with
-        // `raw.layout`, whose alignment is `T`'s and whose size is exactly
-        // `capacity` items of `T`; it holds no values (length 0), and
+        // SAFETY: allocated globally with `raw.layout`: `T`'s alignment and
+        // exactly `capacity` items of `T`. It holds no values (length 0), and
         // `ManuallyDrop` keeps `Raw` from freeing it.
         Some(unsafe { Vec::from_raw_parts(raw.ptr.as_ptr().cast::<T>(), 0, capacity) })
     }
