@@ -53,9 +53,10 @@
 //! needs a block first takes a spare one (a swap to null), resets its slot
 //! states and link, and only allocates when there is none. With several
 //! producers and consumers the spares also keep the threads out of the
-//! allocator's arena lock, on which freeing threads were found sleeping. The slot is a plain handoff
-//! of dead memory: nobody may touch a block once it is freed, recycled or
-//! not, so reuse adds no case the freeing rule above does not cover.
+//! allocator's arena lock, on which freeing threads were found sleeping. A
+//! spare slot is a plain handoff of dead memory: nobody may touch a block
+//! once it is freed, recycled or not, so reuse adds no case that the
+//! freeing rule above does not already cover.
 //!
 //! # Memory ordering
 //!
@@ -66,7 +67,10 @@
 //! thread that frees a block happens after every read of its slots. As in
 //! the bounded flavor, the indices move with `SeqCst` compare-and-swaps and
 //! the empty check reads `tail` after a `SeqCst` fence: the Dekker pair with
-//! the sleep protocol in [`crate::signal`].
+//! the sleep protocol in [`crate::signal`]. A recycled block is handed over
+//! by a `Release` compare-and-swap into its spare slot and an `Acquire`
+//! swap out of it, so every read of its old values happens before the
+//! producer that takes it writes anything.
 
 use core::mem::MaybeUninit;
 use core::ptr;
@@ -224,19 +228,17 @@ impl<T> List<T> {
 
     /// A block ready to install: a spare one, reset, or a new one.
     fn new_block(&self) -> Box<Block<T>> {
-        let Some(spare) = self.spare.iter().find_map(|slot| {
-            // Relaxed first look: an empty slot is skipped without a write.
-            // Acquire on the swap: pairs with the Release in `recycle`, so
-            // every read of the block's old values happens before we reuse
-            // its memory.
-            let found = !slot.load(Relaxed).is_null();
-            let block = if found {
-                slot.swap(ptr::null_mut(), Acquire)
-            } else {
-                ptr::null_mut()
-            };
+        let spare = self.spare.iter().find_map(|slot| {
+            // A Relaxed look first, so an empty slot costs no write.
+            if slot.load(Relaxed).is_null() {
+                return None;
+            }
+            // Acquire: pairs with the Release in `recycle`, so every read of
+            // the block's old values happens before we reuse its memory.
+            let block = slot.swap(ptr::null_mut(), Acquire);
             (!block.is_null()).then_some(block)
-        }) else {
+        });
+        let Some(spare) = spare else {
             return Block::new();
         };
         // SAFETY: a spare block is dead (every slot read, nobody holds it)
