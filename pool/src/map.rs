@@ -6,11 +6,11 @@
 //! A call collects its items into a `Vec<T>` (a blocking call reuses the
 //! pool's spare buffer for it, see the `spare` module) and allocates a
 //! `Vec<R>` for the results; the two buffers are described by a
-//! [`MapWork`]. Chunk `i` is the items `i * chunksize .. (i + 1) * chunksize` (the last one
-//! shorter): it reads each item out of the input buffer, calls `f` on it
-//! and writes the result at the same index of the output buffer, so the
-//! results come out in input order with no sorting and no per-item
-//! allocation.
+//! [`MapWork`]. Chunk `i` is the items `i * chunksize .. (i + 1) *
+//! chunksize` (the last one shorter): it reads each item out of the input
+//! buffer, calls `f` on it and writes the result at the same index of the
+//! output buffer, so the results come out in input order with no sorting
+//! and no per-item allocation.
 //!
 //! **Claiming instead of queueing chunks.** The call does not push one job
 //! per chunk. It pushes *tickets*, at most one per worker, all pointing to
