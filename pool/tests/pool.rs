@@ -550,6 +550,51 @@ fn blocking_calls_drop_arguments_and_closures() {
     );
 }
 
+/// Blocking calls share the pool's spare input buffer: calls of different
+/// item types, nested calls from inside tasks (which run while the outer
+/// call holds the buffer), an input iterator that panics half-way, and
+/// owned items that need dropping all come out right, with nothing kept.
+#[test]
+fn the_spare_input_buffer_is_shared_safely() {
+    quiet_expected_panics();
+    let pool = Pool::new(2);
+    let n = iterations(10_000, 40);
+    let data: Vec<u64> = (0..n as u64).collect();
+    let token = Arc::new(());
+    for round in 0..iterations(20, 2) {
+        // References, then owned values that must be dropped, then bytes.
+        let doubled = pool.map(|x: &u64| x * 2, &data);
+        assert_eq!(doubled[n - 1], 2 * (n as u64 - 1));
+        let owned: Vec<(Arc<()>, String)> =
+            (0..n).map(|i| (token.clone(), i.to_string())).collect();
+        let lens = pool.starmap(|_: Arc<()>, s: String| s.len(), owned);
+        assert_eq!(lens[n - 1], (n - 1).to_string().len());
+        assert_eq!(Arc::strong_count(&token), 1, "an item was kept");
+        let bytes = pool.map(|b: u8| b ^ 0xff, 0..=u8::MAX);
+        assert_eq!(bytes[0], 0xff);
+
+        // Nested calls: each task maps again while the outer call runs.
+        let sums = pool.map_chunked(
+            |k: usize| {
+                pool.map(|x: &u64| x + k as u64, &data[..k * 4])
+                    .iter()
+                    .sum::<u64>()
+            },
+            1..5,
+            1,
+        );
+        let expected: Vec<u64> = (1..5u64).map(|k| (0..k * 4).map(|x| x + k).sum()).collect();
+        assert_eq!(sums, expected, "round {round}");
+
+        // An input that panics half-way: nothing runs, the panic comes
+        // back, and the next call still works.
+        let broken = (0..n).inspect(|&i| assert!(i < n / 2, "{EXPECTED}: the input broke"));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| pool.map(|i| i + 1, broken)));
+        assert!(outcome.is_err());
+        assert_eq!(pool.map(|i: usize| i + 1, 0..n)[n - 1], n);
+    }
+}
+
 /// When a call panics, the results of the chunks that succeeded and the
 /// items the failed chunk did not reach are dropped too.
 #[test]
