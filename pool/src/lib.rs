@@ -71,6 +71,7 @@
 
 mod async_result;
 mod error;
+mod feed;
 mod injector;
 mod job;
 mod latch;
@@ -92,6 +93,7 @@ pub use star::StarFn;
 /// API: they may change at any time.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::feed::Feed;
     pub use crate::injector::Injector;
     pub use crate::latch::CountLatch;
 }

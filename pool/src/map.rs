@@ -56,7 +56,7 @@
 //! chunk, and the chunk's data is ordered by the edges above.
 
 use std::any::Any;
-use std::mem::ManuallyDrop;
+use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
@@ -66,6 +66,7 @@ use weft_futex::atomic::AtomicUsize;
 use weft_mutex::Mutex;
 
 use crate::async_result::{AsyncResult, Slot, drop_quietly};
+use crate::feed::Feed;
 use crate::error::TaskError;
 use crate::job::JobRef;
 use crate::latch::CountLatch;
@@ -96,6 +97,43 @@ pub(crate) fn check_chunksize(chunksize: usize) {
     assert!(chunksize > 0, "chunksize must be at least 1, got 0");
 }
 
+/// Runs a blocking map of `f` over `items` in chunks of `chunksize` (or
+/// Python's default), and returns the results in order.
+///
+/// When the iterator's size hint is exact, the call is *fed*: its chunks
+/// start running while the caller is still moving later items into the
+/// input buffer (see the `feed` module). Otherwise, and for a nested call
+/// from a worker, the items are collected first.
+pub(crate) fn map_blocking<T, R, F>(
+    registry: &Registry,
+    f: &F,
+    items: impl Iterator<Item = T>,
+    chunksize: Option<usize>,
+) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
+    let mut items = items;
+    let (lower, upper) = items.size_hint();
+    if upper == Some(lower)
+        && lower > 0
+        && mem::size_of::<T>() != 0
+        && !registry.is_current_worker()
+    {
+        let len = lower;
+        let chunksize = chunksize.unwrap_or_else(|| default_chunksize(len, registry.workers()));
+        if (2..=Feed::MAX_CHUNKS).contains(&len.div_ceil(chunksize)) {
+            let buffer = registry.spare.buffer(len);
+            return MapCall::run_fed(registry, f, &mut items, buffer, len, chunksize);
+        }
+    }
+    let items = registry.spare.collect(items);
+    let chunksize = chunksize.unwrap_or_else(|| default_chunksize(items.len(), registry.workers()));
+    MapCall::run(registry, f, items, chunksize)
+}
+
 /// The buffers of one map call and the state shared by its chunks.
 ///
 /// It owns the input buffer (whose items the chunks move out one by one)
@@ -107,11 +145,17 @@ pub(crate) struct MapWork<T, R> {
     input_capacity: usize,
     output: *mut R,
     output_capacity: usize,
-    len: usize,
+    /// The number of items. Only a fed call's feeder changes it, before it
+    /// closes the feed, and only to shorten the last published chunk.
+    len: AtomicUsize,
     chunksize: usize,
+    /// The most chunks the call can have; a fed call may publish fewer.
     chunks: usize,
     /// The next chunk to claim; may run past `chunks`.
     next: AtomicUsize,
+    /// Which chunks have their items in the input buffer: all of them from
+    /// the start, unless the call is fed (see the `feed` module).
+    feed: Feed,
     /// The chunks that panicked and the first payload.
     failure: Mutex<Failure>,
 }
@@ -129,18 +173,35 @@ impl<T, R> MapWork<T, R> {
     /// `items` must not be empty, and `chunksize` must not be zero.
     pub(crate) fn new(items: Vec<T>, chunksize: usize) -> Self {
         debug_assert!(!items.is_empty() && chunksize > 0);
-        let mut output = ManuallyDrop::new(Vec::<R>::with_capacity(items.len()));
-        let mut input = ManuallyDrop::new(items);
-        let len = input.len();
+        let len = items.len();
+        let chunks = len.div_ceil(chunksize);
+        Self::with_buffer(items, len, chunksize, Feed::complete(chunks))
+    }
+
+    /// Room for `len` items, to be written by the caller with
+    /// [`feed`](Self::feed) while the chunks run.
+    ///
+    /// `buffer` must be empty with room for `len` items; `len` must not be
+    /// zero, and `chunksize` neither.
+    pub(crate) fn fed(buffer: Vec<T>, len: usize, chunksize: usize) -> Self {
+        debug_assert!(buffer.is_empty() && buffer.capacity() >= len);
+        debug_assert!(len > 0 && chunksize > 0);
+        Self::with_buffer(buffer, len, chunksize, Feed::new())
+    }
+
+    fn with_buffer(input: Vec<T>, len: usize, chunksize: usize, feed: Feed) -> Self {
+        let mut output = ManuallyDrop::new(Vec::<R>::with_capacity(len));
+        let mut input = ManuallyDrop::new(input);
         Self {
             input: input.as_mut_ptr(),
             input_capacity: input.capacity(),
             output: output.as_mut_ptr(),
             output_capacity: output.capacity(),
-            len,
+            len: AtomicUsize::new(len),
             chunksize,
             chunks: len.div_ceil(chunksize),
             next: AtomicUsize::new(0),
+            feed,
             failure: Mutex::new(Failure::default()),
         }
     }
@@ -156,16 +217,21 @@ impl<T, R> MapWork<T, R> {
     #[inline]
     fn bounds(&self, i: usize) -> (usize, usize) {
         let start = i * self.chunksize;
-        (start, start.saturating_add(self.chunksize).min(self.len))
+        // Relaxed: a chunk's bounds are read after the feed published it
+        // (Acquire), and `len` only changes before that publication.
+        let len = self.len.load(Relaxed);
+        (start, start.saturating_add(self.chunksize).min(len))
     }
 
-    /// Claims the next chunk nobody has claimed, if any.
+    /// Claims the next chunk nobody has claimed, waiting until the caller
+    /// has put its items in (see the `feed` module); `None` when no chunk
+    /// is left.
     #[inline]
     pub(crate) fn claim(&self) -> Option<usize> {
         // Relaxed: see "Memory ordering" in the module docs. The counter
         // overshoots `chunks` by at most one per ticket plus the helper.
         let i = self.next.fetch_add(1, Relaxed);
-        (i < self.chunks).then_some(i)
+        (i < self.chunks && self.feed.wait_for(i)).then_some(i)
     }
 
     /// Runs chunk `i`: moves each of its items out of the input buffer,
@@ -261,11 +327,15 @@ impl<T, R> MapWork<T, R> {
     /// As for [`finish`](Self::finish), after [`take_input`](Self::take_input).
     unsafe fn finish_output(&self) -> Result<Vec<R>, Payload> {
         let failure = std::mem::take(&mut *self.failure.lock());
+        // Relaxed: this thread either set `len` (a feeder) or saw every
+        // chunk's end through the latch or `remaining`.
+        let len = self.len.load(Relaxed);
         match failure.first {
             None => {
                 // SAFETY: every chunk succeeded, so all `len` results are
-                // written, in a buffer of `output_capacity` from a `Vec<R>`.
-                Ok(unsafe { Vec::from_raw_parts(self.output, self.len, self.output_capacity) })
+                // written (the published chunks cover `0..len`), in a
+                // buffer of `output_capacity` from a `Vec<R>`.
+                Ok(unsafe { Vec::from_raw_parts(self.output, len, self.output_capacity) })
             }
             Some(payload) => {
                 // SAFETY: the output buffer came from a `Vec<R>` of this
@@ -273,7 +343,7 @@ impl<T, R> MapWork<T, R> {
                 let output = unsafe { Vec::from_raw_parts(self.output, 0, self.output_capacity) };
                 let mut failed = failure.failed_chunks;
                 failed.sort_unstable();
-                for i in 0..self.chunks {
+                for i in 0..self.feed.published() {
                     if failed.binary_search(&i).is_err() {
                         let (start, end) = self.bounds(i);
                         // SAFETY: chunk `i` succeeded, so its results are
@@ -300,17 +370,112 @@ impl<T, R> MapWork<T, R> {
     ///
     /// No chunk has been claimed, and no ticket refers to this work.
     pub(crate) unsafe fn drop_unstarted(&self) {
-        // SAFETY: the output buffer holds nothing yet; the input holds all
-        // `len` items, which nobody moved out.
+        // A fed call is abandoned before anything was fed.
+        let items = if self.feed.published() == 0 {
+            0
+        } else {
+            self.len.load(Relaxed)
+        };
+        // SAFETY: the output buffer holds nothing yet; the input holds
+        // `items` items, which nobody moved out.
         unsafe {
             drop(Vec::from_raw_parts(self.output, 0, self.output_capacity));
-            drop(Vec::from_raw_parts(
-                self.input,
-                self.len,
-                self.input_capacity,
-            ));
+            drop(Vec::from_raw_parts(self.input, items, self.input_capacity));
         }
     }
+
+    /// Moves the items of `iter` into the input buffer of a fed call,
+    /// publishing each chunk as soon as its last item is in, and closes the
+    /// feed. See the `feed` module.
+    ///
+    /// An iterator that ends early makes the call shorter: `len` shrinks to
+    /// what it yielded (before the last chunk is published). One that
+    /// yields more than `len` items has the extra ones collected into
+    /// `Fed::Done::rest` after the feed is closed. If the iterator panics,
+    /// the items of the chunk being filled are dropped, the call keeps only
+    /// the chunks already published, and the payload is returned.
+    ///
+    /// # Safety
+    ///
+    /// The work was made by [`fed`](Self::fed), and this is its one call,
+    /// made by the thread that made the call, before it waits for the
+    /// chunks.
+    pub(crate) unsafe fn feed_from(&self, iter: &mut impl Iterator<Item = T>) -> Fed<T> {
+        let len = self.len.load(Relaxed);
+        let mut written = 0;
+        let filled = panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut chunk_end = self.chunksize.min(len);
+            while written < len {
+                let Some(item) = iter.next() else { break };
+                // SAFETY: `written < len <= input_capacity`, and no worker
+                // reads this index before its chunk is published below.
+                unsafe { ptr::write(self.input.add(written), item) };
+                written += 1;
+                if written == chunk_end {
+                    self.feed.publish(1);
+                    chunk_end = chunk_end.saturating_add(self.chunksize).min(len);
+                }
+            }
+        }));
+        let whole_chunks = written / self.chunksize;
+        let published = if written == len {
+            // Every chunk, the last one perhaps short, is published.
+            len.div_ceil(self.chunksize)
+        } else {
+            whole_chunks
+        };
+        if let Err(payload) = filled {
+            let kept = published * self.chunksize;
+            // The items of the chunk being filled never reach a worker.
+            let unpublished = ptr::slice_from_raw_parts_mut(
+                self.input.wrapping_add(kept),
+                written - kept,
+            );
+            // SAFETY: `kept..written` were written above and not published,
+            // so this thread alone owns them.
+            unsafe { drop_quietly_in_place(unpublished) };
+            // Relaxed: published by the Release in `close`.
+            self.len.store(kept, Relaxed);
+            self.feed.close(0);
+            return Fed::Panicked(payload);
+        }
+        if written < len {
+            // The iterator ended early: its last chunk, short or whole,
+            // ends the call.
+            // Relaxed: published by the Release in `close`.
+            self.len.store(written, Relaxed);
+            let last = u32::from(written > whole_chunks * self.chunksize);
+            self.feed.close(last);
+            return Fed::Done { rest: Vec::new() };
+        }
+        self.feed.close(0);
+        // The iterator promised `len` items; any beyond that make a second
+        // call.
+        match panic::catch_unwind(AssertUnwindSafe(|| iter.collect::<Vec<T>>())) {
+            Ok(rest) => Fed::Done { rest },
+            Err(payload) => Fed::Panicked(payload),
+        }
+    }
+}
+
+/// How feeding a call went; see [`MapWork::feed_from`].
+pub(crate) enum Fed<T> {
+    /// Every item is in the call, except `rest`: the items beyond the count
+    /// the iterator's size hint promised.
+    Done { rest: Vec<T> },
+    /// The iterator panicked; the call holds the chunks published before.
+    Panicked(Payload),
+}
+
+/// Drops the values in `slice`, passing over a panic of their `Drop`.
+///
+/// # Safety
+///
+/// `slice` holds initialized values that the caller owns and gives up.
+unsafe fn drop_quietly_in_place<T>(slice: *mut [T]) {
+    // SAFETY: guaranteed by the caller; a panic in one value's drop still
+    // drops the others.
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(slice) }));
 }
 
 /// Cleans up after a chunk whose function panicked: drops the items it had
@@ -434,6 +599,81 @@ where
         match unsafe { call.work.finish_output() } {
             Ok(results) => results,
             Err(payload) => panic::resume_unwind(payload),
+        }
+    }
+
+    /// [`run`](Self::run) for items still in `iter`, whose size hint
+    /// promised `len` of them: the caller moves them into `buffer` while the
+    /// workers already run the chunks it has filled (see the `feed`
+    /// module). The calling thread must not be one of the pool's workers,
+    /// and the call must have at least two chunks.
+    pub(crate) fn run_fed(
+        registry: &Registry,
+        f: &'f F,
+        iter: &mut impl Iterator<Item = T>,
+        buffer: Vec<T>,
+        len: usize,
+        chunksize: usize,
+    ) -> Vec<R> {
+        debug_assert!(!registry.is_current_worker());
+        let work = MapWork::fed(buffer, len, chunksize);
+        let tickets = work.chunks().min(registry.workers());
+        let call = MapCall {
+            f,
+            work,
+            latch: CountLatch::new(tickets),
+        };
+        let this = &raw const call;
+        // SAFETY: as in `run`: the descriptor lives in this frame until the
+        // latch opens below, which `feed_from` cannot skip (it catches the
+        // iterator's panics), and each ticket counts the latch down as its
+        // last access.
+        let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
+        if !registry.injector.push(job, tickets) {
+            // SAFETY: nothing was pushed or fed, so no chunk was claimed.
+            unsafe { call.work.drop_unstarted() };
+            crate::pool::closed();
+        }
+        // The tickets wake the workers while this thread fills the chunks.
+        // SAFETY: the work was made by `fed`; this thread made the call and
+        // feeds it once, before waiting.
+        let fed = unsafe { call.work.feed_from(iter) };
+
+        // As in `run`: the wait that makes the call sound.
+        call.latch.wait();
+
+        // SAFETY: the latch is open, so every published chunk has run and
+        // its writes are visible; the feed is closed.
+        registry.spare.give_back(unsafe { call.work.take_input() });
+        // SAFETY: as above, and the input was taken just now.
+        let results = unsafe { call.work.finish_output() };
+        let rest = match fed {
+            Fed::Done { rest } => rest,
+            Fed::Panicked(payload) => {
+                drop_quietly(results);
+                panic::resume_unwind(payload);
+            }
+        };
+        // An iterator that yielded more than its size hint promised: the
+        // extra items make a second call, so that every item runs.
+        let more = if rest.is_empty() {
+            Ok(Vec::new())
+        } else {
+            panic::catch_unwind(AssertUnwindSafe(|| Self::run(registry, f, rest, chunksize)))
+        };
+        match (results, more) {
+            (Ok(mut results), Ok(more)) => {
+                results.extend(more);
+                results
+            }
+            (Err(payload), more) => {
+                drop_quietly(more);
+                panic::resume_unwind(payload)
+            }
+            (Ok(results), Err(payload)) => {
+                drop_quietly(results);
+                panic::resume_unwind(payload)
+            }
         }
     }
 

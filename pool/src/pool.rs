@@ -14,7 +14,7 @@ use crate::async_result::{AsyncResult, Slot, drop_quietly};
 use crate::error::TaskError;
 use crate::job::JobRef;
 use crate::latch::CountLatch;
-use crate::map::{MapAsync, MapCall, check_chunksize, default_chunksize};
+use crate::map::{MapAsync, check_chunksize, default_chunksize, map_blocking};
 use crate::registry::Registry;
 use crate::star::StarFn;
 use crate::sync::{Arc, thread};
@@ -147,9 +147,7 @@ impl Pool {
         F: Fn(T) -> R + Sync,
     {
         self.check_open_blocking();
-        let items: Vec<T> = self.registry.spare.collect(items.into_iter());
-        let chunksize = default_chunksize(items.len(), self.workers());
-        MapCall::run(&self.registry, &f, items, chunksize)
+        map_blocking(&self.registry, &f, items.into_iter(), None)
     }
 
     /// [`map`](Self::map) with chunks of `chunksize` items (the last one
@@ -176,12 +174,7 @@ impl Pool {
     {
         check_chunksize(chunksize);
         self.check_open_blocking();
-        MapCall::run(
-            &self.registry,
-            &f,
-            self.registry.spare.collect(items.into_iter()),
-            chunksize,
-        )
+        map_blocking(&self.registry, &f, items.into_iter(), Some(chunksize))
     }
 
     /// Like [`map`](Self::map), but each item is a tuple of arguments, which
@@ -206,9 +199,7 @@ impl Pool {
         F: StarFn<A, Output = R> + Sync,
     {
         self.check_open_blocking();
-        let items: Vec<A> = self.registry.spare.collect(items.into_iter());
-        let chunksize = default_chunksize(items.len(), self.workers());
-        MapCall::run(&self.registry, &|args| f.call(args), items, chunksize)
+        map_blocking(&self.registry, &|args| f.call(args), items.into_iter(), None)
     }
 
     /// [`starmap`](Self::starmap) with chunks of `chunksize` items.
@@ -234,11 +225,11 @@ impl Pool {
     {
         check_chunksize(chunksize);
         self.check_open_blocking();
-        MapCall::run(
+        map_blocking(
             &self.registry,
             &|args| f.call(args),
-            self.registry.spare.collect(items.into_iter()),
-            chunksize,
+            items.into_iter(),
+            Some(chunksize),
         )
     }
 

@@ -74,6 +74,17 @@ impl Spare {
         vec
     }
 
+    /// An empty `Vec<T>` with room for `len` items: the spare buffer if it
+    /// suits `T` and is large enough, a new one otherwise.
+    pub(crate) fn buffer<T>(&self, len: usize) -> Vec<T> {
+        match self.take::<T>() {
+            Some(vec) if vec.capacity() >= len => vec,
+            // Too small: a new allocation, rather than a `reserve` that
+            // would copy the old buffer's stale bytes.
+            _ => Vec::with_capacity(len),
+        }
+    }
+
     /// The spare as an empty `Vec<T>`, if its layout suits `T`.
     fn take<T>(&self) -> Option<Vec<T>> {
         if mem::size_of::<T>() == 0 {

@@ -13,7 +13,7 @@ use weft_futex::UnsafeCell;
 use weft_futex::atomic::AtomicUsize;
 use weft_futex::loom::{self, sync::Arc, thread};
 use weft_pool::Pool;
-use weft_pool::internals::{CountLatch, Injector};
+use weft_pool::internals::{CountLatch, Feed, Injector};
 
 /// A latch and one result cell per job: the jobs write their cell and
 /// count down; the waiter reads every cell after `wait`.
@@ -247,8 +247,74 @@ fn model_two_preemptions(f: impl Fn() + Sync + Send + 'static) {
     builder.check(f);
 }
 
-/// A blocking `map` from outside on two workers: two tickets, two chunks,
-/// results back in order through the latch.
+/// A fed call's feed: the feeder writes each chunk's cell and publishes it
+/// (the last one with the close); each waiter reads the cell of the chunk
+/// it waited for, and a waiter for a chunk beyond the close learns that it
+/// never comes. Loom checks that every read sees its write and that no
+/// waiter sleeps forever.
+fn feed_with_waiters(waiting_for: &'static [usize], published: usize) {
+    loom::model(move || {
+        let shared = Arc::new((Feed::new(), [UnsafeCell::new(0), UnsafeCell::new(0)]));
+        let handles: Vec<_> = waiting_for
+            .iter()
+            .map(|&i| {
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let (feed, cells) = &*shared;
+                    if feed.wait_for(i) {
+                        assert!(i < published, "chunk {i} was never published");
+                        // SAFETY: the feeder wrote this cell before
+                        // publishing it and never touches it again.
+                        assert_eq!(cells[i].with(|c| unsafe { *c }), i + 1);
+                    } else {
+                        assert!(i >= published, "chunk {i} was published");
+                    }
+                })
+            })
+            .collect();
+        let (feed, cells) = &*shared;
+        for (i, cell) in cells.iter().enumerate().take(published) {
+            // SAFETY: unpublished cells are the feeder's alone.
+            cell.with_mut(|c| unsafe { *c = i + 1 });
+            if i + 1 < published {
+                feed.publish(1);
+            } else {
+                feed.close(1);
+            }
+        }
+        if published == 0 {
+            feed.close(0);
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(feed.published(), published);
+    });
+}
+
+#[test]
+fn feed_two_waiters_two_chunks() {
+    feed_with_waiters(&[0, 1], 2);
+}
+
+#[test]
+fn feed_two_waiters_for_the_second_chunk() {
+    feed_with_waiters(&[1, 1], 2);
+}
+
+#[test]
+fn feed_closed_short_of_a_waiter() {
+    feed_with_waiters(&[0, 1], 1);
+}
+
+#[test]
+fn feed_closed_empty() {
+    feed_with_waiters(&[0, 1], 0);
+}
+
+/// A blocking `map` from outside on two workers: two tickets, two chunks
+/// fed one after the other (the array's size hint is exact), results back
+/// in order through the latch.
 #[test]
 fn pool_map_on_two_workers() {
     model_two_preemptions(|| {

@@ -586,12 +586,140 @@ fn the_spare_input_buffer_is_shared_safely() {
         let expected: Vec<u64> = (1..5u64).map(|k| (0..k * 4).map(|x| x + k).sum()).collect();
         assert_eq!(sums, expected, "round {round}");
 
-        // An input that panics half-way: nothing runs, the panic comes
-        // back, and the next call still works.
+        // An input that panics half-way: the panic comes back, and the
+        // next call still works.
         let broken = (0..n).inspect(|&i| assert!(i < n / 2, "{EXPECTED}: the input broke"));
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| pool.map(|i| i + 1, broken)));
         assert!(outcome.is_err());
         assert_eq!(pool.map(|i: usize| i + 1, 0..n)[n - 1], n);
+    }
+}
+
+/// An iterator that reports an exact length (`lower == upper`) which may
+/// be false: safe code may lie in `size_hint`.
+struct Hinted<I> {
+    inner: I,
+    hint: usize,
+}
+
+impl<I: Iterator> Iterator for Hinted<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.inner.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.hint, Some(self.hint))
+    }
+}
+
+/// A call over an iterator with an exact size hint is fed to the workers
+/// while the caller is still collecting it, and the hint is only a
+/// promise: an iterator that yields fewer or more items than it said still
+/// has every item mapped once, in order, and nothing kept.
+#[test]
+fn fed_calls_take_every_item_whatever_the_size_hint_said() {
+    let pool = Pool::new(workers());
+    let token = Arc::new(());
+    let cases = [(0, 6), (4, 6), (5, 6), (6, 6), (7, 6), (20, 6), (6, 2)];
+    for (actual, hint) in cases {
+        for chunksize in [None, Some(1), Some(3), Some(4)] {
+            let items = Hinted {
+                inner: (0..actual).map(|i| (i, token.clone())),
+                hint,
+            };
+            let double = |(i, t): (usize, Arc<()>)| (i * 2, t);
+            let results = match chunksize {
+                None => pool.map(double, items),
+                Some(c) => pool.map_chunked(double, items, c),
+            };
+            let got: Vec<usize> = results.iter().map(|(i, _)| *i).collect();
+            let want: Vec<usize> = (0..actual).map(|i| i * 2).collect();
+            assert_eq!(got, want, "{actual} items, hint {hint}, chunks {chunksize:?}");
+            drop(results);
+            assert_eq!(Arc::strong_count(&token), 1, "an item or result was kept");
+        }
+    }
+}
+
+/// The first chunk runs while the input is still being produced: the
+/// iterator waits, before its second chunk, for `f` to have run on its
+/// first item. (A call that collected everything first would never get
+/// there; the deadline turns that into a failure, not a hang.)
+#[test]
+fn fed_chunks_run_before_the_input_is_exhausted() {
+    let pool = Pool::new(2);
+    let chunksize = 4;
+    let started = std::sync::atomic::AtomicBool::new(false);
+    let items = (0..chunksize * 3).inspect(|&i| {
+        if i == chunksize {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !started.load(SeqCst) {
+                assert!(Instant::now() < deadline, "chunk 0 did not start");
+                thread::yield_now();
+            }
+        }
+    });
+    let results = pool.map_chunked(
+        |i: usize| {
+            started.store(true, SeqCst);
+            i + 1
+        },
+        items,
+        chunksize,
+    );
+    assert_eq!(results, (1..=chunksize * 3).collect::<Vec<_>>());
+}
+
+/// An input iterator that panics part-way through a fed call: the chunks
+/// already handed out run to their end, the items not yet handed out and
+/// every result are dropped, and the iterator's own payload comes back —
+/// also when a task panicked too, and when the panic comes from items
+/// beyond the size hint.
+#[test]
+fn a_fed_call_whose_input_panics_drops_everything_and_reraises() {
+    quiet_expected_panics();
+    let pool = Pool::new(workers());
+    let token = Arc::new(());
+    let n = iterations(40, 12);
+    for (hint, breaks_at, task_panics) in [
+        (n, n / 2, false),
+        (n, n / 2, true),
+        (n, 0, false),
+        (n / 2, n - 1, false),
+    ] {
+        let calls = AtomicUsize::new(0);
+        let items = Hinted {
+            inner: (0..n).map(|i| {
+                if i == breaks_at {
+                    panic::panic_any(Custom(7));
+                }
+                (i, token.clone())
+            }),
+            hint,
+        };
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+            pool.map_chunked(
+                |(i, item): (usize, Arc<()>)| {
+                    calls.fetch_add(1, SeqCst);
+                    if task_panics && i == 1 {
+                        panic!("{EXPECTED} in a task");
+                    }
+                    item
+                },
+                items,
+                3,
+            )
+        }));
+        let payload = caught.expect_err("the input's panic comes back");
+        assert_eq!(payload.downcast_ref::<Custom>(), Some(&Custom(7)));
+        assert!(calls.load(SeqCst) <= breaks_at, "an unproduced item ran");
+        assert_eq!(
+            Arc::strong_count(&token),
+            1,
+            "hint {hint}, break at {breaks_at}: an item or result was kept"
+        );
+        // The pool is unharmed.
+        assert_eq!(pool.map(|i: usize| i * 3, 0..n)[n - 1], 3 * (n - 1));
     }
 }
 
