@@ -3,10 +3,14 @@
 //!
 //! # Implementation
 //!
-//! A call collects its items into a `Vec<T>` (a blocking call reuses the
+//! A call moves its items into a `Vec<T>` (a blocking call reuses the
 //! pool's spare buffer for it, see the `spare` module) and allocates a
 //! `Vec<R>` for the results; the two buffers are described by a
-//! [`MapWork`]. Chunk `i` is the items `i * chunksize .. (i + 1) *
+//! [`MapWork`]. A blocking call over an iterator whose size hint is exact
+//! is *fed* ([`map_blocking`]): it submits first and fills the input
+//! buffer while the workers already run the chunks filled so far, each
+//! chunk waiting on the call's [`Feed`] until it is published. Every other
+//! call has its feed complete from the start. Chunk `i` is the items `i * chunksize .. (i + 1) *
 //! chunksize` (the last one shorter): it reads each item out of the input
 //! buffer, calls `f` on it and writes the result at the same index of the
 //! output buffer, so the results come out in input order with no sorting
@@ -47,7 +51,9 @@
 //! # Memory ordering
 //!
 //! Items are written by the caller before it pushes the tickets, and the
-//! queue's mutex publishes them to the worker that pops a ticket. A chunk's
+//! queue's mutex publishes them to the worker that pops a ticket; in a fed
+//! call, the feed's Release/Acquire pair publishes each chunk's items (and
+//! a shortened `len`) to the worker that waited for it. A chunk's
 //! results (and its failure record, behind its own mutex) reach the caller
 //! through the latch's Release/Acquire pair, or, for `MapAsync`, through
 //! the `AcqRel` decrement of `remaining`: each chunk's decrement releases
@@ -66,8 +72,8 @@ use weft_futex::atomic::AtomicUsize;
 use weft_mutex::Mutex;
 
 use crate::async_result::{AsyncResult, Slot, drop_quietly};
-use crate::feed::Feed;
 use crate::error::TaskError;
+use crate::feed::Feed;
 use crate::job::JobRef;
 use crate::latch::CountLatch;
 use crate::registry::Registry;
@@ -97,13 +103,27 @@ pub(crate) fn check_chunksize(chunksize: usize) {
     assert!(chunksize > 0, "chunksize must be at least 1, got 0");
 }
 
+/// The shortest input a blocking call feeds (see the `feed` module)
+/// instead of collecting it first; small under Miri and loom, so that
+/// their small tests take both paths.
+///
+/// Feeding splits the submission in two, and the workers that start early
+/// share the machine with the caller's collection. That pays off once the
+/// collection lasts a good many microseconds. Measured on two cores with
+/// `map(|x| x + 1, &data)` against collecting first, feeding was 20-25%
+/// faster at 100 000 items and 15-20% at 300 000, about even at 30 000,
+/// and up to twice as slow at 10 000.
+const FEED_MIN_LEN: usize = if cfg!(any(miri, loom)) { 2 } else { 1 << 16 };
+
 /// Runs a blocking map of `f` over `items` in chunks of `chunksize` (or
 /// Python's default), and returns the results in order.
 ///
-/// When the iterator's size hint is exact, the call is *fed*: its chunks
-/// start running while the caller is still moving later items into the
-/// input buffer (see the `feed` module). Otherwise, and for a nested call
-/// from a worker, the items are collected first.
+/// When the iterator's size hint is exact and long (at least
+/// [`FEED_MIN_LEN`]), the call is *fed*: its chunks start running while the
+/// caller is still moving later items into the input buffer (see the `feed`
+/// module). Otherwise, for a nested call from a worker, and on a pool of
+/// one worker (which could not start before the caller is done), the items
+/// are collected first.
 pub(crate) fn map_blocking<T, R, F>(
     registry: &Registry,
     f: &F,
@@ -118,8 +138,9 @@ where
     let mut items = items;
     let (lower, upper) = items.size_hint();
     if upper == Some(lower)
-        && lower > 0
+        && lower >= FEED_MIN_LEN
         && mem::size_of::<T>() != 0
+        && registry.workers() > 1
         && !registry.is_current_worker()
     {
         let len = lower;
@@ -427,10 +448,8 @@ impl<T, R> MapWork<T, R> {
         if let Err(payload) = filled {
             let kept = published * self.chunksize;
             // The items of the chunk being filled never reach a worker.
-            let unpublished = ptr::slice_from_raw_parts_mut(
-                self.input.wrapping_add(kept),
-                written - kept,
-            );
+            let unpublished =
+                ptr::slice_from_raw_parts_mut(self.input.wrapping_add(kept), written - kept);
             // SAFETY: `kept..written` were written above and not published,
             // so this thread alone owns them.
             unsafe { drop_quietly_in_place(unpublished) };
@@ -629,15 +648,38 @@ where
         // iterator's panics), and each ticket counts the latch down as its
         // last access.
         let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
-        if !registry.injector.push(job, tickets) {
+        // While this thread feeds, it is busy too: one ticket waits until
+        // the feed is done, so that the call keeps as many threads running
+        // as the pool has workers (on a pool with a worker per core, the
+        // workers then share no core with the feeding caller).
+        let early = tickets - 1;
+        if early > 0 && !registry.injector.push(job, early) {
             // SAFETY: nothing was pushed or fed, so no chunk was claimed.
             unsafe { call.work.drop_unstarted() };
             crate::pool::closed();
         }
-        // The tickets wake the workers while this thread fills the chunks.
         // SAFETY: the work was made by `fed`; this thread made the call and
         // feeds it once, before waiting.
         let fed = unsafe { call.work.feed_from(iter) };
+        let late = tickets - early;
+        if !registry.injector.push(job, late) {
+            // The pool is closed.
+            if early > 0 {
+                // The call was accepted, and its early tickets run every
+                // chunk; the other tickets' counts are ours to retire.
+                // SAFETY: these tickets were never pushed.
+                unsafe { CountLatch::count_down(&call.latch, late as u32) };
+            } else {
+                // Nothing was pushed, so no chunk was claimed: the call
+                // never started.
+                // SAFETY: as just said.
+                unsafe { call.work.drop_unstarted() };
+                if let Fed::Panicked(payload) = fed {
+                    panic::resume_unwind(payload);
+                }
+                crate::pool::closed();
+            }
+        }
 
         // As in `run`: the wait that makes the call sound.
         call.latch.wait();

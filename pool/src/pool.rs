@@ -126,10 +126,19 @@ impl Pool {
     /// caller: mapping over `&data` hands `f` a `&T`. By the time `map`
     /// returns, `f` and every item have been dropped.
     ///
+    /// If the iterator's size hint is exact (slices, `Vec`s, ranges and
+    /// most adapters over them), the workers start on the first chunks
+    /// while this thread is still taking the later items from the iterator
+    /// (see the crate's design note). An iterator that breaks its hint
+    /// still has every item it yields mapped, once, in order.
+    ///
     /// # Panics
     ///
     /// If the pool is closed ("pool is closed"), and with the task's own
     /// payload if `f` panicked on some item, once every chunk has finished.
+    /// If the input iterator panics, that panic comes back, after the
+    /// chunks already started have finished and every result and item has
+    /// been dropped; `f` may have run on items before the failing one.
     ///
     /// # Examples
     ///
@@ -199,7 +208,12 @@ impl Pool {
         F: StarFn<A, Output = R> + Sync,
     {
         self.check_open_blocking();
-        map_blocking(&self.registry, &|args| f.call(args), items.into_iter(), None)
+        map_blocking(
+            &self.registry,
+            &|args| f.call(args),
+            items.into_iter(),
+            None,
+        )
     }
 
     /// [`starmap`](Self::starmap) with chunks of `chunksize` items.

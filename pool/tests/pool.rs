@@ -616,11 +616,25 @@ impl<I: Iterator> Iterator for Hinted<I> {
 /// while the caller is still collecting it, and the hint is only a
 /// promise: an iterator that yields fewer or more items than it said still
 /// has every item mapped once, in order, and nothing kept.
+/// Inputs this long are fed (the pool feeds from 65 536 items, and from 2
+/// under Miri).
+fn fed_len() -> usize {
+    iterations(70_000, 6)
+}
+
 #[test]
 fn fed_calls_take_every_item_whatever_the_size_hint_said() {
     let pool = Pool::new(workers());
     let token = Arc::new(());
-    let cases = [(0, 6), (4, 6), (5, 6), (6, 6), (7, 6), (20, 6), (6, 2)];
+    let b = fed_len();
+    let cases = [
+        (0, b),
+        (b / 2, b),
+        (b - 1, b),
+        (b, b),
+        (b + 1, b),
+        (2 * b + 5, b),
+    ];
     for (actual, hint) in cases {
         for chunksize in [None, Some(1), Some(3), Some(4)] {
             let items = Hinted {
@@ -634,7 +648,10 @@ fn fed_calls_take_every_item_whatever_the_size_hint_said() {
             };
             let got: Vec<usize> = results.iter().map(|(i, _)| *i).collect();
             let want: Vec<usize> = (0..actual).map(|i| i * 2).collect();
-            assert_eq!(got, want, "{actual} items, hint {hint}, chunks {chunksize:?}");
+            assert_eq!(
+                got, want,
+                "{actual} items, hint {hint}, chunks {chunksize:?}"
+            );
             drop(results);
             assert_eq!(Arc::strong_count(&token), 1, "an item or result was kept");
         }
@@ -648,7 +665,7 @@ fn fed_calls_take_every_item_whatever_the_size_hint_said() {
 #[test]
 fn fed_chunks_run_before_the_input_is_exhausted() {
     let pool = Pool::new(2);
-    let chunksize = 4;
+    let chunksize = fed_len().div_ceil(2);
     let started = std::sync::atomic::AtomicBool::new(false);
     let items = (0..chunksize * 3).inspect(|&i| {
         if i == chunksize {
@@ -680,7 +697,7 @@ fn a_fed_call_whose_input_panics_drops_everything_and_reraises() {
     quiet_expected_panics();
     let pool = Pool::new(workers());
     let token = Arc::new(());
-    let n = iterations(40, 12);
+    let n = 2 * fed_len();
     for (hint, breaks_at, task_panics) in [
         (n, n / 2, false),
         (n, n / 2, true),
