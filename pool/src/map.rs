@@ -625,7 +625,8 @@ where
     /// promised `len` of them: the caller moves them into `buffer` while the
     /// workers already run the chunks it has filled (see the `feed`
     /// module). The calling thread must not be one of the pool's workers,
-    /// and the call must have at least two chunks.
+    /// and the call must have at least two chunks and the pool two
+    /// workers.
     pub(crate) fn run_fed(
         registry: &Registry,
         f: &'f F,
@@ -653,7 +654,8 @@ where
         // as the pool has workers (on a pool with a worker per core, the
         // workers then share no core with the feeding caller).
         let early = tickets - 1;
-        if early > 0 && !registry.injector.push(job, early) {
+        debug_assert!(early > 0, "a fed call has two chunks and two workers");
+        if !registry.injector.push(job, early) {
             // SAFETY: nothing was pushed or fed, so no chunk was claimed.
             unsafe { call.work.drop_unstarted() };
             crate::pool::closed();
@@ -661,24 +663,12 @@ where
         // SAFETY: the work was made by `fed`; this thread made the call and
         // feeds it once, before waiting.
         let fed = unsafe { call.work.feed_from(iter) };
-        let late = tickets - early;
-        if !registry.injector.push(job, late) {
-            // The pool is closed.
-            if early > 0 {
-                // The call was accepted, and its early tickets run every
-                // chunk; the other tickets' counts are ours to retire.
-                // SAFETY: these tickets were never pushed.
-                unsafe { CountLatch::count_down(&call.latch, late as u32) };
-            } else {
-                // Nothing was pushed, so no chunk was claimed: the call
-                // never started.
-                // SAFETY: as just said.
-                unsafe { call.work.drop_unstarted() };
-                if let Fed::Panicked(payload) = fed {
-                    panic::resume_unwind(payload);
-                }
-                crate::pool::closed();
-            }
+        if !registry.injector.push(job, 1) {
+            // Closed by another thread meanwhile. The call was accepted, and
+            // its early tickets run every chunk; the last ticket's count is
+            // ours to retire.
+            // SAFETY: this ticket was never pushed.
+            unsafe { CountLatch::count_down(&call.latch, 1) };
         }
 
         // As in `run`: the wait that makes the call sound.
