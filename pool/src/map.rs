@@ -649,13 +649,16 @@ where
         // iterator's panics), and each ticket counts the latch down as its
         // last access.
         let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
-        // While this thread feeds, it is busy too: one ticket waits until
-        // the feed is done, so that the call keeps as many threads running
-        // as the pool has workers (on a pool with a worker per core, the
-        // workers then share no core with the feeding caller).
-        let early = tickets - 1;
-        debug_assert!(early > 0, "a fed call has two chunks and two workers");
-        if !registry.injector.push(job, early) {
+        // While this thread feeds, it is busy too: one ticket at least
+        // waits until the feed is done, so that the call keeps as many
+        // threads running as the pool has workers (on a pool with a worker
+        // per core, the workers then share no core with the feeding
+        // caller).
+        // The pool also keeps a worker free of feeds (see
+        // `Registry::reserve_feeders`), so a call may get no early ticket.
+        let early = registry.reserve_feeders(tickets - 1);
+        if early > 0 && !registry.injector.push(job, early) {
+            registry.release_feeders(early);
             // SAFETY: nothing was pushed or fed, so no chunk was claimed.
             unsafe { call.work.drop_unstarted() };
             crate::pool::closed();
@@ -663,12 +666,26 @@ where
         // SAFETY: the work was made by `fed`; this thread made the call and
         // feeds it once, before waiting.
         let fed = unsafe { call.work.feed_from(iter) };
-        if !registry.injector.push(job, 1) {
-            // Closed by another thread meanwhile. The call was accepted, and
-            // its early tickets run every chunk; the last ticket's count is
-            // ours to retire.
-            // SAFETY: this ticket was never pushed.
-            unsafe { CountLatch::count_down(&call.latch, 1) };
+        // The feed is closed: no early ticket waits on it any more.
+        registry.release_feeders(early);
+        let late = tickets - early;
+        if !registry.injector.push(job, late) {
+            // Closed by another thread meanwhile.
+            if early > 0 {
+                // The call was accepted, and its early tickets run every
+                // chunk; the other tickets' counts are ours to retire.
+                // SAFETY: these tickets were never pushed.
+                unsafe { CountLatch::count_down(&call.latch, late as u32) };
+            } else {
+                // Nothing was pushed, so no chunk was claimed: the call
+                // never started.
+                // SAFETY: as just said.
+                unsafe { call.work.drop_unstarted() };
+                if let Fed::Panicked(payload) = fed {
+                    panic::resume_unwind(payload);
+                }
+                crate::pool::closed();
+            }
         }
 
         // As in `run`: the wait that makes the call sound.

@@ -3,6 +3,9 @@
 
 use std::cell::Cell;
 use std::ptr;
+use std::sync::atomic::Ordering::Relaxed;
+
+use weft_futex::atomic::AtomicUsize;
 
 use crate::injector::Injector;
 use crate::job::JobRef;
@@ -16,6 +19,9 @@ pub(crate) struct Registry {
     pub(crate) injector: Injector<JobRef>,
     /// The input buffer kept between blocking map calls.
     pub(crate) spare: Spare,
+    /// How many workers may be waiting on the feeds of fed map calls right
+    /// now; kept below `workers` (see [`reserve_feeders`](Self::reserve_feeders)).
+    feeders: AtomicUsize,
     workers: usize,
 }
 
@@ -37,7 +43,38 @@ impl Registry {
         Self {
             injector: Injector::new(),
             spare: Spare::default(),
+            feeders: AtomicUsize::new(0),
             workers,
+        }
+    }
+
+    /// Reserves up to `want` workers to run a fed call's chunks while its
+    /// caller is still collecting them, and returns how many it got.
+    ///
+    /// Such a worker waits on the caller, and the caller's iterator may
+    /// itself wait for pool work (a task it feeds from, a `map` of its
+    /// own). So fed calls together never hold more than `workers - 1`
+    /// workers: one at least stays free for everything else, and the pool
+    /// cannot deadlock on its own feeds. A call that gets fewer waits with
+    /// its other tickets until its input is collected. Give the
+    /// reservation back with [`release_feeders`](Self::release_feeders)
+    /// once the feed is closed.
+    pub(crate) fn reserve_feeders(&self, want: usize) -> usize {
+        let limit = self.workers - 1;
+        let mut taken = 0;
+        // Relaxed: a count of permissions; nothing is published through it.
+        let _ = self.feeders.fetch_update(Relaxed, Relaxed, |now| {
+            taken = want.min(limit.saturating_sub(now));
+            Some(now + taken)
+        });
+        taken
+    }
+
+    /// Gives back `n` workers reserved by [`reserve_feeders`](Self::reserve_feeders).
+    pub(crate) fn release_feeders(&self, n: usize) {
+        if n > 0 {
+            // Relaxed: as in `reserve_feeders`.
+            self.feeders.fetch_sub(n, Relaxed);
         }
     }
 

@@ -687,6 +687,51 @@ fn fed_chunks_run_before_the_input_is_exhausted() {
     assert_eq!(results, (1..=chunksize * 3).collect::<Vec<_>>());
 }
 
+/// A worker running a fed call's chunks waits for the caller to collect
+/// them, and the caller's iterator may itself need the pool. Two callers
+/// feeding at once, whose iterators both make a `map` of their own half-way
+/// through, still finish: the fed calls never hold every worker. (Had each
+/// feed held one of the two workers, both inner calls would wait forever;
+/// the test then fails at its deadline instead of hanging.)
+#[test]
+fn concurrent_fed_calls_leave_a_worker_for_their_inputs() {
+    let pool = Arc::new(Pool::new(2));
+    let n = 2 * fed_len();
+    let in_iterator = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    // Detached threads: if they deadlock, the test fails at its deadline
+    // and leaves them behind, rather than joining them forever.
+    let mut callers = Vec::new();
+    for caller in 0..2 {
+        let (pool, in_iterator, done) = (pool.clone(), in_iterator.clone(), done.clone());
+        callers.push(thread::spawn(move || {
+            let items = (0..n).inspect(|&i| {
+                if i == n / 2 {
+                    // Both callers are feeding now.
+                    in_iterator.fetch_add(1, SeqCst);
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    while in_iterator.load(SeqCst) < 2 && Instant::now() < deadline {
+                        thread::yield_now();
+                    }
+                    let inner = pool.map(|x: usize| x + caller, 0..4);
+                    assert_eq!(inner, [caller, 1 + caller, 2 + caller, 3 + caller]);
+                }
+            });
+            let results = pool.map(|i: usize| i * 2, items);
+            assert_eq!(results[n - 1], 2 * (n - 1));
+            done.fetch_add(1, SeqCst);
+        }));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while done.load(SeqCst) < 2 {
+        assert!(Instant::now() < deadline, "the fed calls deadlocked");
+        thread::sleep(Duration::from_millis(1));
+    }
+    for caller in callers {
+        caller.join().unwrap();
+    }
+}
+
 /// An input iterator that panics part-way through a fed call: the chunks
 /// already handed out run to their end, the items not yet handed out and
 /// every result are dropped, and the iterator's own payload comes back —
