@@ -732,6 +732,26 @@ fn concurrent_fed_calls_leave_a_worker_for_their_inputs() {
     }
 }
 
+/// A fed call was accepted when its first tickets went out: a `close`
+/// while its input is still being collected (here, by the input itself)
+/// lets it finish with every result, and refuses only later calls.
+#[test]
+fn a_fed_call_finishes_after_a_close_during_its_input() {
+    quiet_expected_panics();
+    let pool = Pool::new(2);
+    let n = 2 * fed_len();
+    let items = (0..n).inspect(|&i| {
+        if i == n / 2 {
+            pool.close();
+        }
+    });
+    let results = pool.map(|i: usize| i + 1, items);
+    assert_eq!(results, (1..=n).collect::<Vec<_>>());
+    let refused = panic::catch_unwind(AssertUnwindSafe(|| pool.map(|i: usize| i, 0..n)))
+        .expect_err("a closed pool took a new call");
+    assert_eq!(refused.downcast_ref::<&str>(), Some(&"pool is closed"));
+}
+
 /// An input iterator that panics part-way through a fed call: the chunks
 /// already handed out run to their end, the items not yet handed out and
 /// every result are dropped, and the iterator's own payload comes back —
