@@ -121,9 +121,9 @@ const FEED_MIN_LEN: usize = if cfg!(any(miri, loom)) { 2 } else { 1 << 16 };
 /// When the iterator's size hint is exact and long (at least
 /// [`FEED_MIN_LEN`]), the call is *fed*: its chunks start running while the
 /// caller is still moving later items into the input buffer (see the `feed`
-/// module). Otherwise, for a nested call from a worker, and on a pool of
-/// one worker (which could not start before the caller is done), the items
-/// are collected first.
+/// module). Other inputs, nested calls from a worker, and calls on a pool of
+/// one worker (whose only worker could not start before the caller is done)
+/// collect the items first.
 pub(crate) fn map_blocking<T, R, F>(
     registry: &Registry,
     f: &F,
