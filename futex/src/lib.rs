@@ -135,6 +135,8 @@ pub fn yield_now() {
 #[derive(Debug, Default)]
 pub struct SpinWait {
     round: u32,
+    /// Whole schedules still to run after the current one.
+    repeats_left: u32,
 }
 
 impl SpinWait {
@@ -147,15 +149,35 @@ impl SpinWait {
     #[inline]
     #[must_use]
     pub const fn new() -> Self {
-        Self { round: 0 }
+        Self::repeated(1)
+    }
+
+    /// The schedule run `times` times over (at least once) before
+    /// [`spin`](Self::spin) gives up: for a wait that is usually short but
+    /// worth catching awake for longer than one schedule, such as a queue
+    /// slot or a chunk that the thread on the other core is about to fill.
+    #[inline]
+    #[must_use]
+    pub const fn repeated(times: u32) -> Self {
+        Self {
+            round: 0,
+            repeats_left: times.saturating_sub(1),
+        }
     }
 
     /// Backs off once and returns `true`, or returns `false` when the budget
     /// is spent and the caller should sleep.
     #[inline]
     pub fn spin(&mut self) -> bool {
-        if cfg!(loom) || self.round == Self::PAUSE_ROUNDS + Self::YIELD_ROUNDS {
+        if cfg!(loom) {
             return false;
+        }
+        if self.round == Self::PAUSE_ROUNDS + Self::YIELD_ROUNDS {
+            if self.repeats_left == 0 {
+                return false;
+            }
+            self.repeats_left -= 1;
+            self.round = 0;
         }
         if self.round < Self::PAUSE_ROUNDS {
             for _ in 0..1u32 << self.round {
@@ -168,7 +190,8 @@ impl SpinWait {
         true
     }
 
-    /// Starts the schedule over.
+    /// Starts the current schedule over (repeats already used stay used:
+    /// after a sleep, one schedule is enough).
     #[inline]
     pub fn reset(&mut self) {
         self.round = 0;

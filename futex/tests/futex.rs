@@ -115,4 +115,16 @@ fn spin_wait_has_a_bounded_budget() {
     assert!(!spin.spin(), "a spent budget stays spent");
     spin.reset();
     assert!(spin.spin());
+
+    let mut spin = weft_futex::SpinWait::repeated(3);
+    let rounds = std::iter::from_fn(|| spin.spin().then_some(())).count();
+    assert_eq!(rounds, 30, "three schedules");
+    spin.reset();
+    let rounds = std::iter::from_fn(|| spin.spin().then_some(())).count();
+    assert_eq!(
+        rounds, 10,
+        "a reset runs one schedule, not the used repeats"
+    );
+    let mut spin = weft_futex::SpinWait::repeated(0);
+    assert_eq!(std::iter::from_fn(|| spin.spin().then_some(())).count(), 10);
 }

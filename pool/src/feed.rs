@@ -73,9 +73,10 @@ const CLOSED: u32 = 1 << 30;
 /// The bits that hold the count of published chunks.
 const COUNT: u32 = CLOSED - 1;
 
-/// How many [`SpinWait`] schedules a waiter goes through before it sleeps:
-/// a chunk of a fast iterator is filled within microseconds, and catching
-/// it awake saves the feeder a wake-up call per chunk.
+/// How many [`SpinWait`] schedules a waiter goes through before it sleeps
+/// (some tens of microseconds): a chunk of a fast iterator is filled
+/// within that, and catching it awake saves the feeder a wake-up call per
+/// chunk.
 const SPIN_SCHEDULES: u32 = 16;
 
 /// The chunks of a call that are ready to run; see the module docs.
@@ -191,8 +192,7 @@ impl Feed {
                 None
             }
         };
-        let mut spin = SpinWait::new();
-        let mut schedules_left = SPIN_SCHEDULES;
+        let mut spin = SpinWait::repeated(SPIN_SCHEDULES);
         loop {
             // Acquire: pairs with the Release `fetch_add` in `add`.
             let mut word = self.word.load(Acquire);
@@ -200,11 +200,6 @@ impl Feed {
                 return ready;
             }
             if spin.spin() {
-                continue;
-            }
-            if schedules_left > 1 && !cfg!(loom) {
-                schedules_left -= 1;
-                spin.reset();
                 continue;
             }
             if word & WAITERS == 0 {

@@ -214,13 +214,11 @@ impl<J: Clone> Injector<J> {
     /// spent. Reads only the lock-free mirrors; the caller re-checks under
     /// the lock. Does nothing under loom (see [`SpinWait`]).
     fn spin_for_work(&self) {
-        for _ in 0..IDLE_SPIN_SCHEDULES {
-            let mut spin = SpinWait::new();
-            while spin.spin() {
-                // Relaxed: hints only.
-                if self.pending.load(Relaxed) > 0 || self.closed.load(Relaxed) {
-                    return;
-                }
+        let mut spin = SpinWait::repeated(IDLE_SPIN_SCHEDULES);
+        while spin.spin() {
+            // Relaxed: hints only.
+            if self.pending.load(Relaxed) > 0 || self.closed.load(Relaxed) {
+                return;
             }
         }
     }

@@ -125,18 +125,12 @@ impl Signal {
         deadline: Option<Instant>,
         mut attempt: impl FnMut() -> Option<R>,
     ) -> Option<R> {
-        let mut spin = SpinWait::new();
-        let mut schedules_left = SPIN_SCHEDULES;
+        let mut spin = SpinWait::repeated(SPIN_SCHEDULES);
         loop {
             if let Some(done) = attempt() {
                 return Some(done);
             }
             if spin.spin() {
-                continue;
-            }
-            if schedules_left > 1 && !cfg!(loom) {
-                schedules_left -= 1;
-                spin.reset();
                 continue;
             }
 
