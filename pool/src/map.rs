@@ -644,10 +644,10 @@ where
             latch: CountLatch::new(tickets),
         };
         let this = &raw const call;
+        // `feed_from` catches the iterator's panics, so nothing skips the
+        // wait for the latch below.
         // SAFETY: as in `run`: the descriptor lives in this frame until the
-        // latch opens below, which `feed_from` cannot skip (it catches the
-        // iterator's panics), and each ticket counts the latch down as its
-        // last access.
+        // latch opens, and each ticket counts the latch down last.
         let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
         // While this thread feeds, it is busy too: one ticket at least
         // waits until the feed is done, so that the call keeps as many
