@@ -6,15 +6,17 @@
 //! A call moves its items into a `Vec<T>` (a blocking call reuses the
 //! pool's spare buffer for it, see the `spare` module) and allocates a
 //! `Vec<R>` for the results; the two buffers are described by a
-//! [`MapWork`]. A blocking call over an iterator whose size hint is exact
-//! is *fed* ([`map_blocking`]): it submits first and fills the input
-//! buffer while the workers already run the chunks filled so far, each
-//! chunk waiting on the call's [`Feed`] until it is published. Every other
-//! call has its feed complete from the start. Chunk `i` is the items `i * chunksize .. (i + 1) *
+//! [`MapWork`]. Chunk `i` is the items `i * chunksize .. (i + 1) *
 //! chunksize` (the last one shorter): it reads each item out of the input
 //! buffer, calls `f` on it and writes the result at the same index of the
 //! output buffer, so the results come out in input order with no sorting
 //! and no per-item allocation.
+//!
+//! **Feeding.** A blocking call over a long iterator whose size hint is
+//! exact is *fed* ([`map_blocking`]): it submits first and fills the input
+//! buffer while the workers already run the chunks filled so far, each
+//! chunk waiting on the call's [`Feed`] until it is published. Every other
+//! call has its feed complete from the start.
 //!
 //! **Claiming instead of queueing chunks.** The call does not push one job
 //! per chunk. It pushes *tickets*, at most one per worker, all pointing to
@@ -200,7 +202,7 @@ impl<T, R> MapWork<T, R> {
     }
 
     /// Room for `len` items, to be written by the caller with
-    /// [`feed`](Self::feed) while the chunks run.
+    /// [`feed_from`](Self::feed_from) while the chunks run.
     ///
     /// `buffer` must be empty with room for `len` items; `len` must not be
     /// zero, and `chunksize` neither.
@@ -391,7 +393,8 @@ impl<T, R> MapWork<T, R> {
     ///
     /// No chunk has been claimed, and no ticket refers to this work.
     pub(crate) unsafe fn drop_unstarted(&self) {
-        // A fed call is abandoned before anything was fed.
+        // A fed call holds the items of its published chunks only: none
+        // before it is fed, `len` of them after (see `feed_from`).
         let items = if self.feed.published() == 0 {
             0
         } else {
