@@ -7,10 +7,10 @@
 //! it (nothing makes the iterator `Send`). So the caller must move every
 //! item into the call's input buffer. Done first, that collection is pure
 //! latency: on a large input of cheap items it took as long as running the
-//! chunks. With a feed, the caller pushes the call's tickets (all but one,
-//! see `MapCall::run_fed`) *before* it collects, and publishes each chunk
-//! the moment its last item is in the buffer; the woken workers run chunk
-//! 0 while the caller fills chunk 1.
+//! chunks. With a feed, the caller pushes the call's tickets (all but one
+//! at most, see `MapCall::run_fed`) *before* it collects, and publishes
+//! each chunk the moment its last item is in the buffer; the woken workers
+//! run chunk 0 while the caller fills chunk 1.
 //!
 //! A worker claims chunk indices in order, as always (see the `map`
 //! module), and then waits on the feed until the chunk it claimed is
