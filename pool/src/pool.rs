@@ -126,11 +126,12 @@ impl Pool {
     /// caller: mapping over `&data` hands `f` a `&T`. By the time `map`
     /// returns, `f` and every item have been dropped.
     ///
-    /// If the iterator's size hint is exact (slices, `Vec`s, ranges and
-    /// most adapters over them), the workers start on the first chunks
-    /// while this thread is still taking the later items from the iterator
-    /// (see the crate's design note). An iterator that breaks its hint
-    /// still has every item it yields mapped, once, in order.
+    /// If the input is long (65 536 items or more) and its iterator's size
+    /// hint exact (slices, `Vec`s, ranges and most adapters over them), and
+    /// the pool has two workers or more, the workers start on the first
+    /// chunks while this thread is still taking the later items from the
+    /// iterator (see the crate's design note). An iterator that breaks its
+    /// hint still has every item it yields mapped, once, in order.
     ///
     /// # Panics
     ///
