@@ -49,6 +49,32 @@ fn sort_matches_sort_unstable() {
 }
 
 #[test]
+fn long_inputs_cut_their_merges() {
+    // A merge is cut in two until its pieces are about a megabyte (64
+    // bytes under Miri, where the other tests already cut): half a million
+    // `u64`s are 4 MB, cut two or three times. Odd lengths and three blocks
+    // make merges of unequal runs, which rotate rather than exchange.
+    let mut rng = Rng::new(6);
+    let len = iterations(1 << 19, 0);
+    if len == 0 {
+        return;
+    }
+    let pool = Pool::new(2);
+    for (len, blocks) in [(len, 2), (len + 1, 2), (len - 7, 3), (len, 5)] {
+        for shape in SHAPES {
+            let mut data = generate(&mut rng, len, shape);
+            let mut expected = data.clone();
+            expected.sort_unstable();
+            sort_in_blocks(&pool, &mut data, blocks);
+            assert_eq!(
+                data, expected,
+                "{len} {shape:?} elements in {blocks} blocks"
+            );
+        }
+    }
+}
+
+#[test]
 fn any_number_of_blocks() {
     let mut rng = Rng::new(2);
     let max = iterations(20_000, 40);
@@ -101,7 +127,8 @@ fn sorts_owning_types() {
     // double free or a leak, which Miri reports.
     let mut rng = Rng::new(3);
     let pool = Pool::new(2);
-    let len = iterations(30_000, 40);
+    // 24-byte elements: 100 000 of them are cut into pieces.
+    let len = iterations(100_000, 40);
     let mut data: Vec<String> = (0..len).map(|_| rng.below(1000).to_string()).collect();
     let mut expected = data.clone();
     expected.sort_unstable();
@@ -147,7 +174,7 @@ impl Ord for Tracked {
 fn every_element_is_dropped_exactly_once() {
     let mut rng = Rng::new(4);
     let pool = Pool::new(3);
-    let len = iterations(20_000, 40);
+    let len = iterations(150_000, 40);
     for blocks in cases(&[2, 3, 4], &[3]) {
         let drops = Arc::new(AtomicUsize::new(0));
         let mut data: Vec<Tracked> = (0..len)
@@ -216,7 +243,9 @@ impl Ord for Bomb {
 fn a_panicking_comparison_leaves_every_element_in_place() {
     let mut rng = Rng::new(5);
     let pool = Pool::new(2);
-    let len = iterations(10_000, 32);
+    // Long enough that the merges are cut into pieces (a `Bomb` is 40
+    // bytes, and pieces are about a megabyte).
+    let len = iterations(60_000, 32);
     let mut panics = 0;
     for trial in 0..iterations(16, 2) {
         let blocks = [2, 3, 4][trial % 3];
@@ -235,9 +264,9 @@ fn a_panicking_comparison_leaves_every_element_in_place() {
         // the schedule, since every block and merge piece is fixed.
         sort_in_blocks(&pool, &mut bombs(&keys), blocks);
         let comparisons = (isize::MAX - fuse.load(Relaxed)) as u64;
-        // Burn down anywhere (odd trials), or in the last merge round,
-        // which reads the scratch buffer and overwrites the data (even
-        // trials): its panic must give the elements back to the data.
+        // Burn down anywhere (odd trials), or near the end (even trials),
+        // in the last merges of pieces, while the piece buffers hold
+        // copies of elements that the data also holds.
         let burn_at = if trial % 2 == 1 {
             rng.below(comparisons) + 1
         } else {
