@@ -35,10 +35,12 @@
 //!    of that size (which then stays in the worker's cache): merge into the
 //!    buffer, copy back.
 //!
-//! With two workers (`T = 2`) that is: sort the two halves in parallel,
-//! exchange the middle quarters (the piece of the first half that belongs
-//! in the second and the piece of the second that belongs in the first) in
-//! parallel, then eight quarter-size merges, each cut further in its task.
+//! With two workers (`T = 2`) that is: sort the two halves in parallel;
+//! exchange, in parallel pieces, the part of the first half that belongs in
+//! the second with the part of the second that belongs in the first (on
+//! random keys, a quarter of the data each); cut the two merges that leaves
+//! twice more, level by level; then run the eight merges of about `n / 8`
+//! elements as tasks, each cut further on its own.
 //!
 //! # Why in place
 //!
