@@ -14,7 +14,8 @@
 //! value exists twice, once in the input and once in the output. Which copy
 //! *owns* the value (may be used and dropped) is decided by the caller:
 //! after a complete merge it is the output, and the input is forgotten
-//! (its `Vec`'s length set to zero, or the buffer reused as raw space). If
+//! (its `Vec`'s length set to zero, or, in the sort, overwritten by the
+//! output copied back into place). If
 //! a comparison panics halfway, nothing has been given up yet: the inputs
 //! still own everything, and the half-written output is forgotten. This is
 //! how std's merge sort stays panic-safe without cloning. The choice of
@@ -29,8 +30,9 @@
 //! k₂ < ...` therefore cuts the merge into independent pieces, each of
 //! which reads its own part of `a` and `b` and writes its own part of the
 //! output (Odeh, Green, Mwassi, Shmueli and Birk, "Merge Path — Parallel
-//! Merging Made Simple", IPDPSW 2012). The sort uses this so that even its
-//! last merge, of two halves, keeps every worker busy.
+//! Merging Made Simple", IPDPSW 2012). The sort cuts its merges at these
+//! points, in place, so that even its last merge, of two halves, keeps
+//! every worker busy (see the `sort` module).
 //!
 //! # `merge_sorted`: pairwise rounds
 //!
