@@ -272,8 +272,8 @@ impl<'a, T: Ord> Merge<'a, T> {
         }
         let len = self.v.len();
         if len > buffer.len() {
-            // Cut MAX_LEVELS times and still long (only on skewed inputs
-            // of billions of elements): a buffer of its own.
+            // Cut MAX_LEVELS times and still longer than a piece (only in
+            // merges of gigabytes): a buffer of its own.
             self.run(&mut Box::new_uninit_slice(len), leaf);
             return;
         }
