@@ -9,6 +9,9 @@
 //!   per-call and per-item overhead. Peers: `rayon`
 //!   (`par_iter().map().collect()`) and `scoped_threads` (the course's
 //!   approach: one fresh thread per block with `std::thread::scope`).
+//! - `map_slice_1k_trivial`, `map_slice_100k_trivial`: the same, with
+//!   `Pool::map_slice`, which reads the slice in place instead of taking
+//!   the items from an iterator on the calling thread. Same peers.
 //! - `apply_async_round_trip`: submit one tiny task and wait for its
 //!   result; measures the latency of a hand-off to an idle pool and back.
 //!   Peer: `rayon` (`spawn` + a std `mpsc` channel).
@@ -54,14 +57,25 @@ fn scoped_map(data: &[u64], threads: usize, f: impl Fn(&u64) -> u64 + Sync) -> V
     })
 }
 
+/// How a scenario calls Weft: `map`, or `map_slice`.
+#[derive(Clone, Copy)]
+enum Call {
+    Map,
+    MapSlice,
+}
+
 fn map_trivial(
     g: &mut BenchmarkGroup<'_, WallTime>,
     len: u64,
+    call: Call,
     weft: &Pool,
     rayon: &rayon::ThreadPool,
 ) {
     let data: Vec<u64> = (0..len).collect();
-    g.bench_function("weft", |b| b.iter(|| weft.map(|x| x + 1, black_box(&data))));
+    g.bench_function("weft", |b| match call {
+        Call::Map => b.iter(|| weft.map(|x| x + 1, black_box(&data))),
+        Call::MapSlice => b.iter(|| weft.map_slice(|x| x + 1, black_box(&data))),
+    });
     g.bench_function("rayon", |b| {
         b.iter(|| {
             rayon.install(|| {
@@ -81,13 +95,15 @@ fn map_trivial(
 fn bench_map_trivial(c: &mut Criterion) {
     let weft = Pool::new(workers());
     let rayon = rayon_pool();
-    for (scenario, len) in [
-        ("pool/map_1k_trivial", 1_000),
-        ("pool/map_100k_trivial", 100_000),
+    for (scenario, len, call) in [
+        ("pool/map_1k_trivial", 1_000, Call::Map),
+        ("pool/map_100k_trivial", 100_000, Call::Map),
+        ("pool/map_slice_1k_trivial", 1_000, Call::MapSlice),
+        ("pool/map_slice_100k_trivial", 100_000, Call::MapSlice),
     ] {
         let mut g = c.benchmark_group(scenario);
         g.sample_size(30);
-        map_trivial(&mut g, len, &weft, &rayon);
+        map_trivial(&mut g, len, call, &weft, &rayon);
         g.finish();
     }
 }

@@ -7,6 +7,8 @@
 //!   may borrow from the caller's stack and return results in input order;
 //!   its async calls ([`Pool::map_async`], [`Pool::starmap_async`],
 //!   [`Pool::apply_async`]) return an [`AsyncResult`] at once.
+//!   [`Pool::map_slice`] is `map` over a slice, read in place by the
+//!   workers: the fast way to map a cheap function over a long slice.
 //! - [`StarFn`] lets `starmap` and `apply` splat a tuple of arguments into
 //!   a function of 0 to 12 parameters: `pool.starmap(u64::pow, pairs)`.
 //! - A task's panic comes back as the caller's own panic (blocking calls,

@@ -12,6 +12,16 @@
 //! output buffer, so the results come out in input order with no sorting
 //! and no per-item allocation.
 //!
+//! **Slices.** [`Pool::map_slice`](crate::Pool::map_slice) skips the input
+//! buffer: its chunks are ranges of indices into the caller's slice, and
+//! item `i` is a reference to element `i`, made by the worker that runs
+//! the chunk. Where the items come from is the call's [`Source`]: an
+//! [`Owned`] buffer or a [`Borrowed`] slice; everything else is shared.
+//! The difference matters for cheap functions over long inputs: moving
+//! 100 000 references into a buffer on the calling thread, and reading
+//! them back on the workers' cores, took several times as long as the
+//! whole of rayon's `par_iter().map().collect()` on the same slice.
+//!
 //! **Feeding.** A blocking call over a long iterator whose size hint is
 //! exact is *fed* ([`map_blocking`]): it submits first and fills the input
 //! buffer while the workers already run the chunks filled so far, each
@@ -64,6 +74,7 @@
 //! chunk, and the chunk's data is ordered by the edges above.
 
 use std::any::Any;
+use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
@@ -163,9 +174,9 @@ where
 /// and the output buffer (which the chunks fill), as raw parts; it has no
 /// `Drop`, and [`finish`](Self::finish) or
 /// [`drop_unstarted`](Self::drop_unstarted) must be called exactly once.
-pub(crate) struct MapWork<T, R> {
-    input: *mut T,
-    input_capacity: usize,
+pub(crate) struct MapWork<T, R, S = Owned<T>> {
+    /// Where the chunks take their items from.
+    source: S,
     output: *mut R,
     output_capacity: usize,
     /// The number of items. Only a fed call's feeder changes it, before it
@@ -181,6 +192,112 @@ pub(crate) struct MapWork<T, R> {
     feed: Feed,
     /// The chunks that panicked and the first payload.
     failure: Mutex<Failure>,
+    marker: PhantomData<fn(T)>,
+}
+
+/// Where a call's chunks take their items from: a buffer the call owns
+/// ([`Owned`]), or a slice it borrows ([`Borrowed`]).
+///
+/// # Safety
+///
+/// Implementations hand out each index's item by [`take`](Self::take) at
+/// most once, and must let different threads take different indices at the
+/// same time.
+pub(crate) unsafe trait Source<T>: Copy {
+    /// The item at index `i`, moved out of the source.
+    ///
+    /// # Safety
+    ///
+    /// `i` is below the call's length, and neither taken nor dropped
+    /// before.
+    unsafe fn take(&self, i: usize) -> T;
+
+    /// Drops the items `start..end`, none of them taken.
+    ///
+    /// # Safety
+    ///
+    /// As for [`take`](Self::take), for each of these indices.
+    unsafe fn drop_items(&self, start: usize, end: usize);
+
+    /// Frees the source's memory, once every item was taken or dropped.
+    ///
+    /// # Safety
+    ///
+    /// Called once, after which the source is not used.
+    unsafe fn release(&self);
+}
+
+/// A buffer of items that the call owns: the raw parts of a `Vec<T>`,
+/// whose items the chunks move out one by one.
+pub(crate) struct Owned<T> {
+    ptr: *mut T,
+    capacity: usize,
+}
+
+// By hand: a derive would require `T: Copy`.
+impl<T> Clone for Owned<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Owned<T> {}
+
+// SAFETY: `take` moves each item out with `ptr::read` from its own index,
+// and the callers take each index once.
+unsafe impl<T> Source<T> for Owned<T> {
+    #[inline]
+    unsafe fn take(&self, i: usize) -> T {
+        // SAFETY: `i` is within the items the buffer holds, not yet moved
+        // out (guaranteed by the caller).
+        unsafe { ptr::read(self.ptr.add(i)) }
+    }
+
+    unsafe fn drop_items(&self, start: usize, end: usize) {
+        // SAFETY: these items are initialized and owned by the caller, who
+        // gives them up.
+        unsafe {
+            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+                self.ptr.add(start),
+                end - start,
+            ))
+        };
+    }
+
+    unsafe fn release(&self) {
+        // SAFETY: the buffer came from a `Vec<T>` of this capacity; with
+        // length 0, dropping it frees only the memory.
+        drop(unsafe { Vec::from_raw_parts(self.ptr, 0, self.capacity) });
+    }
+}
+
+/// A slice the call maps over in place: item `i` is a reference to its
+/// element `i`, so the calling thread copies nothing and the workers read
+/// the elements where they are.
+pub(crate) struct Borrowed<'a, U> {
+    ptr: *const U,
+    marker: PhantomData<&'a [U]>,
+}
+
+impl<U> Clone for Borrowed<'_, U> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<U> Copy for Borrowed<'_, U> {}
+
+// SAFETY: `take` only makes shared references into a slice that outlives
+// the call (`'a`), which any number of threads may hold at once.
+unsafe impl<'a, U> Source<&'a U> for Borrowed<'a, U> {
+    #[inline]
+    unsafe fn take(&self, i: usize) -> &'a U {
+        // SAFETY: `i` is within the slice (guaranteed by the caller), which
+        // is borrowed for `'a`.
+        unsafe { &*self.ptr.add(i) }
+    }
+
+    unsafe fn drop_items(&self, _start: usize, _end: usize) {}
+
+    unsafe fn release(&self) {}
 }
 
 /// What went wrong in a call, if anything.
@@ -213,11 +330,35 @@ impl<T, R> MapWork<T, R> {
     }
 
     fn with_buffer(input: Vec<T>, len: usize, chunksize: usize, feed: Feed) -> Self {
-        let mut output = ManuallyDrop::new(Vec::<R>::with_capacity(len));
         let mut input = ManuallyDrop::new(input);
+        let source = Owned {
+            ptr: input.as_mut_ptr(),
+            capacity: input.capacity(),
+        };
+        MapWork::with_source(source, len, chunksize, feed)
+    }
+}
+
+impl<'a, U, R> MapWork<&'a U, R, Borrowed<'a, U>> {
+    /// Maps over `items` in place, and allocates room for as many results.
+    ///
+    /// `items` must not be empty, and `chunksize` must not be zero.
+    pub(crate) fn borrowed(items: &'a [U], chunksize: usize) -> Self {
+        debug_assert!(!items.is_empty() && chunksize > 0);
+        let source = Borrowed {
+            ptr: items.as_ptr(),
+            marker: PhantomData,
+        };
+        let chunks = items.len().div_ceil(chunksize);
+        MapWork::with_source(source, items.len(), chunksize, Feed::complete(chunks))
+    }
+}
+
+impl<T, R, S: Source<T>> MapWork<T, R, S> {
+    fn with_source(source: S, len: usize, chunksize: usize, feed: Feed) -> Self {
+        let mut output = ManuallyDrop::new(Vec::<R>::with_capacity(len));
         Self {
-            input: input.as_mut_ptr(),
-            input_capacity: input.capacity(),
+            source,
             output: output.as_mut_ptr(),
             output_capacity: output.capacity(),
             len: AtomicUsize::new(len),
@@ -226,6 +367,7 @@ impl<T, R> MapWork<T, R> {
             next: AtomicUsize::new(0),
             feed,
             failure: Mutex::new(Failure::default()),
+            marker: PhantomData,
         }
     }
 
@@ -271,6 +413,11 @@ impl<T, R> MapWork<T, R> {
         F: Fn(T) -> R,
     {
         let (start, end) = self.bounds(i);
+        // Local copies of the two pointers: read through `self`, they would
+        // be reloaded after every result written (the output might alias
+        // `self` for all the compiler knows), and the loop would not
+        // vectorize.
+        let (source, output) = (self.source, self.output);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             let mut guard = ChunkGuard {
                 work: self,
@@ -281,13 +428,13 @@ impl<T, R> MapWork<T, R> {
             };
             while guard.read < end {
                 // SAFETY: `read` is in this chunk, which only this thread
-                // touches, and each item is moved out exactly once.
-                let item = unsafe { ptr::read(self.input.add(guard.read)) };
+                // touches, and each item is taken exactly once.
+                let item = unsafe { source.take(guard.read) };
                 guard.read += 1;
                 let result = f(item);
                 // SAFETY: `written` is in this chunk and within the output
                 // buffer's capacity (`len` results fit).
-                unsafe { ptr::write(self.output.add(guard.written), result) };
+                unsafe { ptr::write(output.add(guard.written), result) };
                 guard.written += 1;
             }
             std::mem::forget(guard);
@@ -323,23 +470,11 @@ impl<T, R> MapWork<T, R> {
     /// latch or the `remaining` counter gives that); called once, and no
     /// chunk runs after it.
     pub(crate) unsafe fn finish(&self) -> Result<Vec<R>, Payload> {
-        // SAFETY: guaranteed by this function's contract.
-        drop(unsafe { self.take_input() });
+        // SAFETY: guaranteed by this function's contract: every item was
+        // taken by its chunk or dropped by a failed chunk's guard.
+        unsafe { self.source.release() };
         // SAFETY: as above.
         unsafe { self.finish_output() }
-    }
-
-    /// The emptied input buffer, as a `Vec` of length 0, for reuse.
-    ///
-    /// # Safety
-    ///
-    /// As for [`finish`](Self::finish), and called once, before
-    /// [`finish_output`](Self::finish_output) (and instead of `finish`).
-    pub(crate) unsafe fn take_input(&self) -> Vec<T> {
-        // SAFETY: every item was moved out by its chunk (or dropped by a
-        // failed chunk's guard), so the input buffer holds no live item;
-        // it came from a `Vec<T>` of this capacity.
-        unsafe { Vec::from_raw_parts(self.input, 0, self.input_capacity) }
     }
 
     /// The second half of [`finish`](Self::finish): the results, or the
@@ -400,12 +535,28 @@ impl<T, R> MapWork<T, R> {
         } else {
             self.len.load(Relaxed)
         };
-        // SAFETY: the output buffer holds nothing yet; the input holds
-        // `items` items, which nobody moved out.
+        // SAFETY: the output buffer holds nothing yet; the source holds
+        // `items` items, which nobody took.
         unsafe {
             drop(Vec::from_raw_parts(self.output, 0, self.output_capacity));
-            drop(Vec::from_raw_parts(self.input, items, self.input_capacity));
+            self.source.drop_items(0, items);
+            self.source.release();
         }
+    }
+}
+
+impl<T, R> MapWork<T, R> {
+    /// The emptied input buffer, as a `Vec` of length 0, for reuse.
+    ///
+    /// # Safety
+    ///
+    /// As for [`finish`](Self::finish), and called once, before
+    /// [`finish_output`](Self::finish_output) (and instead of `finish`).
+    pub(crate) unsafe fn take_input(&self) -> Vec<T> {
+        // SAFETY: every item was moved out by its chunk (or dropped by a
+        // failed chunk's guard), so the input buffer holds no live item;
+        // it came from a `Vec<T>` of this capacity.
+        unsafe { Vec::from_raw_parts(self.source.ptr, 0, self.source.capacity) }
     }
 
     /// Moves the items of `iter` into the input buffer of a fed call,
@@ -431,9 +582,9 @@ impl<T, R> MapWork<T, R> {
             let mut chunk_end = self.chunksize.min(len);
             while written < len {
                 let Some(item) = iter.next() else { break };
-                // SAFETY: `written < len <= input_capacity`, and no worker
+                // SAFETY: `written < len <= capacity`, and no worker
                 // reads this index before its chunk is published below.
-                unsafe { ptr::write(self.input.add(written), item) };
+                unsafe { ptr::write(self.source.ptr.add(written), item) };
                 written += 1;
                 if written == chunk_end {
                     self.feed.publish(1);
@@ -452,7 +603,7 @@ impl<T, R> MapWork<T, R> {
             let kept = published * self.chunksize;
             // The items of the chunk being filled never reach a worker.
             let unpublished =
-                ptr::slice_from_raw_parts_mut(self.input.wrapping_add(kept), written - kept);
+                ptr::slice_from_raw_parts_mut(self.source.ptr.wrapping_add(kept), written - kept);
             // SAFETY: `kept..written` were written above and not published,
             // so this thread alone owns them.
             unsafe { drop_quietly_in_place(unpublished) };
@@ -503,8 +654,8 @@ unsafe fn drop_quietly_in_place<T>(slice: *mut [T]) {
 /// Cleans up after a chunk whose function panicked: drops the items it had
 /// not yet moved out and the results it had written. Forgotten when the
 /// chunk succeeds.
-struct ChunkGuard<'a, T, R> {
-    work: &'a MapWork<T, R>,
+struct ChunkGuard<'a, T, R, S: Source<T>> {
+    work: &'a MapWork<T, R, S>,
     start: usize,
     /// The items `read..end` are still in the input buffer.
     read: usize,
@@ -513,15 +664,12 @@ struct ChunkGuard<'a, T, R> {
     end: usize,
 }
 
-impl<T, R> Drop for ChunkGuard<'_, T, R> {
+impl<T, R, S: Source<T>> Drop for ChunkGuard<'_, T, R, S> {
     fn drop(&mut self) {
         // SAFETY: these items and results belong to this chunk alone, are
         // initialized (see the field docs), and are dropped once, here.
         unsafe {
-            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
-                self.work.input.add(self.read),
-                self.end - self.read,
-            ));
+            self.work.source.drop_items(self.read, self.end);
             ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
                 self.work.output.add(self.start),
                 self.written - self.start,
@@ -531,28 +679,25 @@ impl<T, R> Drop for ChunkGuard<'_, T, R> {
 }
 
 /// A blocking map call's descriptor, on the caller's stack.
-pub(crate) struct MapCall<'f, T, R, F> {
+pub(crate) struct MapCall<'f, T, R, F, S = Owned<T>> {
     f: &'f F,
-    work: MapWork<T, R>,
+    work: MapWork<T, R, S>,
     /// Counts the tickets that may still touch this descriptor.
     latch: CountLatch,
 }
 
-impl<'f, T, R, F> MapCall<'f, T, R, F>
+impl<'f, T, R, F, S> MapCall<'f, T, R, F, S>
 where
     T: Send,
     R: Send,
     F: Fn(T) -> R + Sync,
+    S: Source<T>,
 {
-    /// Runs `f` over `items` on the pool in chunks of `chunksize`, and
-    /// returns the results in order; re-raises a chunk's panic after every
-    /// chunk has run.
-    pub(crate) fn run(registry: &Registry, f: &'f F, items: Vec<T>, chunksize: usize) -> Vec<R> {
-        if items.is_empty() {
-            registry.spare.give_back(items);
-            return Vec::new();
-        }
-        let work = MapWork::new(items, chunksize);
+    /// Runs every chunk of `work` on the pool (and on this thread too, if
+    /// it is one of the pool's workers), waits until they have all run, and
+    /// returns the finished call; panics with "pool is closed" (having
+    /// dropped the work) if the pool refuses it.
+    fn run_work(registry: &Registry, f: &'f F, work: MapWork<T, R, S>) -> Self {
         let helper = registry.is_current_worker();
         // A worker waiting for its own call takes part in it, so it needs
         // one ticket less; see `Pool`'s docs on nesting.
@@ -610,12 +755,84 @@ where
 
         // The soundness of the whole call rests on this wait: it returns
         // only when every ticket has finished with the descriptor, and it
-        // cannot unwind.
+        // cannot unwind. (Moving `call` out afterwards is fine: no ticket
+        // holds its address any more.)
         call.latch.wait();
+        call
+    }
 
-        // SAFETY: the latch is open, so every chunk has run (a ticket
-        // retires only when no chunk is left to claim, and the helper
-        // claimed until none was left) and its writes are visible.
+    /// What a worker does with a ticket: claim and run chunks until none is
+    /// left, then count the latch down.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a `MapCall<T, R, F, S>` whose latch counts this ticket.
+    unsafe fn execute_ticket(this: *const ()) {
+        let this = this.cast::<Self>();
+        {
+            // SAFETY: the caller waits for the latch, which counts this
+            // ticket, before its frame goes away.
+            let call = unsafe { &*this };
+            while let Some(i) = call.work.claim() {
+                // SAFETY: we claimed chunk `i`; the caller calls `finish`
+                // only after the latch opens.
+                unsafe { call.work.run_chunk(call.f, i) };
+            }
+        }
+        // The last access: after it the caller may return and free the
+        // descriptor.
+        // SAFETY: `this` is live until this count-down takes effect.
+        unsafe { CountLatch::count_down(&raw const (*this).latch, 1) };
+    }
+}
+
+impl<'a, 'f, U, R, F> MapCall<'f, &'a U, R, F, Borrowed<'a, U>>
+where
+    U: Sync,
+    R: Send,
+    F: Fn(&'a U) -> R + Sync,
+{
+    /// Runs `f` over the elements of `items` on the pool, in chunks of
+    /// `chunksize`, reading them in place; returns the results in order,
+    /// or re-raises a chunk's panic after every chunk has run.
+    pub(crate) fn run_borrowed(
+        registry: &Registry,
+        f: &'f F,
+        items: &'a [U],
+        chunksize: usize,
+    ) -> Vec<R> {
+        if items.is_empty() {
+            return Vec::new();
+        }
+        let call = Self::run_work(registry, f, MapWork::borrowed(items, chunksize));
+        // SAFETY: `run_work` waited for the latch, so every chunk has run
+        // and its writes are visible; this is the one call of `finish`.
+        match unsafe { call.work.finish() } {
+            Ok(results) => results,
+            Err(payload) => panic::resume_unwind(payload),
+        }
+    }
+}
+
+impl<'f, T, R, F> MapCall<'f, T, R, F>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
+    /// Runs `f` over `items` on the pool in chunks of `chunksize`, and
+    /// returns the results in order; re-raises a chunk's panic after every
+    /// chunk has run.
+    pub(crate) fn run(registry: &Registry, f: &'f F, items: Vec<T>, chunksize: usize) -> Vec<R> {
+        if items.is_empty() {
+            registry.spare.give_back(items);
+            return Vec::new();
+        }
+        let call = Self::run_work(registry, f, MapWork::new(items, chunksize));
+        // SAFETY: `run_work` waited for the latch, so every chunk has run
+        // (a ticket retires only when no chunk is left to claim, and a
+        // helping worker claimed until none was left) and its writes are
+        // visible.
         registry.spare.give_back(unsafe { call.work.take_input() });
         // SAFETY: as above, and the input was taken just now.
         match unsafe { call.work.finish_output() } {
@@ -727,30 +944,6 @@ where
                 panic::resume_unwind(payload)
             }
         }
-    }
-
-    /// What a worker does with a ticket: claim and run chunks until none is
-    /// left, then count the latch down.
-    ///
-    /// # Safety
-    ///
-    /// `this` is a `MapCall<T, R, F>` whose latch counts this ticket.
-    unsafe fn execute_ticket(this: *const ()) {
-        let this = this.cast::<Self>();
-        {
-            // SAFETY: the caller waits for the latch, which counts this
-            // ticket, before its frame goes away.
-            let call = unsafe { &*this };
-            while let Some(i) = call.work.claim() {
-                // SAFETY: we claimed chunk `i`; the caller calls `finish`
-                // only after the latch opens.
-                unsafe { call.work.run_chunk(call.f, i) };
-            }
-        }
-        // The last access: after it the caller may return and free the
-        // descriptor.
-        // SAFETY: `this` is live until this count-down takes effect.
-        unsafe { CountLatch::count_down(&raw const (*this).latch, 1) };
     }
 }
 

@@ -14,7 +14,7 @@ use crate::async_result::{AsyncResult, Slot, drop_quietly};
 use crate::error::TaskError;
 use crate::job::JobRef;
 use crate::latch::CountLatch;
-use crate::map::{MapAsync, check_chunksize, default_chunksize, map_blocking};
+use crate::map::{MapAsync, MapCall, check_chunksize, default_chunksize, map_blocking};
 use crate::registry::Registry;
 use crate::star::StarFn;
 use crate::sync::{Arc, thread};
@@ -185,6 +185,65 @@ impl Pool {
         check_chunksize(chunksize);
         self.check_open_blocking();
         map_blocking(&self.registry, &f, items.into_iter(), Some(chunksize))
+    }
+
+    /// [`map`](Self::map) over the elements of a slice, read in place:
+    /// `pool.map_slice(f, &data)` returns what `pool.map(f, &data)` does,
+    /// but the workers read the elements where they are.
+    ///
+    /// `map` takes any iterator, and only the calling thread may drive it,
+    /// so it moves every item (here, every reference) into a buffer that
+    /// the workers then read from the other cores. A slice needs none of
+    /// that: the chunks are ranges of indices. For cheap functions over
+    /// long slices that is most of the time of the call.
+    ///
+    /// # Panics
+    ///
+    /// As [`map`](Self::map).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let data: Vec<u64> = (0..1000).collect();
+    /// let offset = 1;
+    /// let next = pool.map_slice(|x| x + offset, &data);
+    /// assert_eq!(next, pool.map(|x| x + offset, &data));
+    /// ```
+    pub fn map_slice<'a, T, R, F>(&self, f: F, items: &'a [T]) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+        F: Fn(&'a T) -> R + Sync,
+    {
+        self.check_open_blocking();
+        let chunksize = default_chunksize(items.len(), self.workers());
+        MapCall::run_borrowed(&self.registry, &f, items, chunksize)
+    }
+
+    /// [`map_slice`](Self::map_slice) with chunks of `chunksize` elements
+    /// (the last one may be shorter).
+    ///
+    /// # Panics
+    ///
+    /// If `chunksize` is zero, and as [`map`](Self::map).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = weft_pool::Pool::new(2);
+    /// let words = ["apple", "fig", "banana", "kiwi"];
+    /// assert_eq!(pool.map_slice_chunked(|w| w.len(), &words, 3), [5, 3, 6, 4]);
+    /// ```
+    pub fn map_slice_chunked<'a, T, R, F>(&self, f: F, items: &'a [T], chunksize: usize) -> Vec<R>
+    where
+        T: Sync,
+        R: Send,
+        F: Fn(&'a T) -> R + Sync,
+    {
+        check_chunksize(chunksize);
+        self.check_open_blocking();
+        MapCall::run_borrowed(&self.registry, &f, items, chunksize)
     }
 
     /// Like [`map`](Self::map), but each item is a tuple of arguments, which

@@ -1306,6 +1306,143 @@ fn shared_by_many_submitters() {
     });
 }
 
+// ---------------------------------------------------------------------
+// `map_slice`: `map` over a slice, read in place.
+// ---------------------------------------------------------------------
+
+#[test]
+fn map_slice_equals_map() {
+    let pool = Pool::new(workers());
+    for len in [0, 1, 2, 7, iterations(1000, 30)] {
+        let data: Vec<u64> = (0..len as u64).map(|x| x * 7 % 13).collect();
+        let expected: Vec<u64> = data.iter().map(|x| x * x).collect();
+        assert_eq!(pool.map_slice(|x| x * x, &data), expected, "len {len}");
+        assert_eq!(pool.map_slice(|x| x * x, &data), pool.map(|x| x * x, &data));
+        for chunksize in [1, 3, 20, 1000] {
+            assert_eq!(
+                pool.map_slice_chunked(|x| x * x, &data, chunksize),
+                expected,
+                "len {len}, chunksize {chunksize}"
+            );
+        }
+    }
+}
+
+/// The references handed to `f` point into the slice itself (nothing is
+/// copied), and the results may borrow from it.
+#[test]
+fn map_slice_hands_out_references_into_the_slice() {
+    let pool = Pool::new(workers());
+    let words: Vec<String> = (0..iterations(100, 10))
+        .map(|i| format!("word {i}"))
+        .collect();
+    let refs: Vec<&String> = pool.map_slice(|w| w, &words);
+    for (r, w) in refs.iter().zip(&words) {
+        assert!(std::ptr::eq(*r, w));
+    }
+    let firsts: Vec<&str> = pool.map_slice_chunked(|w| &w[..4], &words, 7);
+    assert!(firsts.iter().all(|f| *f == "word"));
+}
+
+/// Chunks of `map_slice` are contiguous runs, run in order on one worker,
+/// never on the caller; each element is mapped exactly once.
+#[test]
+fn map_slice_chunks_run_in_order_on_one_worker() {
+    let pool = Pool::new(workers());
+    let clock = AtomicUsize::new(0);
+    let calls = AtomicUsize::new(0);
+    let data: Vec<usize> = (0..iterations(100, 40)).collect();
+    let seen: Vec<(ThreadId, usize, usize)> = pool.map_slice_chunked(
+        |&x| {
+            calls.fetch_add(1, SeqCst);
+            (thread::current().id(), clock.fetch_add(1, SeqCst), x)
+        },
+        &data,
+        20,
+    );
+    assert_eq!(calls.load(SeqCst), data.len());
+    assert!(seen.iter().map(|s| s.2).eq(data.iter().copied()));
+    let me = thread::current().id();
+    for chunk in seen.chunks(20) {
+        let thread = chunk[0].0;
+        assert_ne!(thread, me, "tasks run on workers");
+        assert!(chunk.iter().all(|&(t, ..)| t == thread));
+        assert!(chunk.windows(2).all(|w| w[0].1 < w[1].1));
+    }
+}
+
+/// A panic comes back only after every chunk has finished, and the results
+/// of the chunks that succeeded are dropped; the pool keeps working.
+#[test]
+fn map_slice_does_not_fail_fast_and_drops_results() {
+    quiet_expected_panics();
+    let pool = Pool::new(2);
+    let token = Arc::new(());
+    let finished = AtomicUsize::new(0);
+    let data: Vec<usize> = (0..iterations(8, 4)).collect();
+    let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+        pool.map_slice_chunked(
+            |&i| {
+                if i == 0 {
+                    panic::panic_any(Custom(9));
+                }
+                thread::sleep(Duration::from_millis(20));
+                finished.fetch_add(1, SeqCst);
+                token.clone()
+            },
+            &data,
+            1,
+        )
+    }));
+    let payload = caught.expect_err("the panic reaches the caller");
+    assert_eq!(payload.downcast_ref::<Custom>(), Some(&Custom(9)));
+    assert_eq!(finished.load(SeqCst), data.len() - 1);
+    assert_eq!(Arc::strong_count(&token), 1, "a result leaked");
+    assert_eq!(pool.map_slice(|x| x + 1, &data)[0], 1);
+}
+
+/// Inside a task, a worker takes part in its own `map_slice`, so nesting
+/// completes even when every worker is inside such a task.
+#[test]
+fn map_slice_inside_a_task_completes() {
+    let data: Vec<u64> = (0..10).collect();
+    for n in [1, 2, workers()] {
+        let pool = Pool::new(n);
+        let outer: Vec<u64> = (0..iterations(8, 3) as u64).collect();
+        let sums = pool.map_slice_chunked(
+            |&x| pool.map_slice(|y| x * y, &data).iter().sum::<u64>(),
+            &outer,
+            1,
+        );
+        let expected: Vec<u64> = outer.iter().map(|x| x * 45).collect();
+        assert_eq!(sums, expected, "{n} workers");
+    }
+}
+
+#[test]
+#[should_panic(expected = "pool is closed")]
+fn map_slice_on_closed_pool_panics() {
+    let pool = Pool::new(1);
+    pool.close();
+    pool.map_slice(|x: &u64| x + 1, &[1, 2]);
+}
+
+#[test]
+#[should_panic(expected = "chunksize must be at least 1")]
+fn map_slice_chunked_zero_panics() {
+    Pool::new(1).map_slice_chunked(|x: &u64| x + 1, &[1, 2], 0);
+}
+
+/// Zero-sized elements, and a slice far longer than the pool has workers.
+#[test]
+fn map_slice_of_zero_sized_elements() {
+    let pool = Pool::new(workers());
+    let units = vec![(); iterations(100_000, 100)];
+    let ones = pool.map_slice(|()| 1u8, &units);
+    assert_eq!(ones.len(), units.len());
+    assert!(ones.iter().all(|&x| x == 1));
+}
+
 #[test]
 fn send_and_sync() {
     fn check<T: Send + Sync>() {}
