@@ -323,6 +323,19 @@ fn pool_map_on_two_workers() {
     });
 }
 
+/// `map_slice` on two workers: two tickets claim the two chunks of a
+/// borrowed slice and read its elements in place; the results come back in
+/// order through the latch, and the borrow ends with the call.
+#[test]
+fn pool_map_slice_on_two_workers() {
+    model_two_preemptions(|| {
+        let pool = Pool::new(2);
+        let data = vec![1usize, 2];
+        assert_eq!(pool.map_slice_chunked(|x| x + 1, &data, 1), [2, 3]);
+        drop(data);
+    });
+}
+
 /// A blocking `map` made inside a task on a two-worker pool: the calling
 /// worker claims chunks itself, pushes one ticket for the idle worker, and
 /// takes it back if nobody popped it.
