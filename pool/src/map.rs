@@ -62,7 +62,8 @@
 //!
 //! # Memory ordering
 //!
-//! Items are written by the caller before it pushes the tickets, and the
+//! Items (or, for a borrowed slice, its elements) are written by the
+//! caller before it pushes the tickets, and the
 //! queue's mutex publishes them to the worker that pops a ticket; in a fed
 //! call, the feed's Release/Acquire pair publishes each chunk's items (and
 //! a shortened `len`) to the worker that waited for it. A chunk's
@@ -170,9 +171,11 @@ where
 
 /// The buffers of one map call and the state shared by its chunks.
 ///
-/// It owns the input buffer (whose items the chunks move out one by one)
-/// and the output buffer (which the chunks fill), as raw parts; it has no
-/// `Drop`, and [`finish`](Self::finish) or
+/// It holds the call's [`Source`] of items (an owned input buffer whose
+/// items the chunks move out one by one, or a borrowed slice) and owns the
+/// output buffer (which the chunks fill), as raw parts; it has no `Drop`,
+/// and [`finish`](Self::finish) (or, for an owned buffer,
+/// [`take_input`](MapWork::take_input) then `finish_output`) or
 /// [`drop_unstarted`](Self::drop_unstarted) must be called exactly once.
 pub(crate) struct MapWork<T, R, S = Owned<T>> {
     /// Where the chunks take their items from.
@@ -192,6 +195,7 @@ pub(crate) struct MapWork<T, R, S = Owned<T>> {
     feed: Feed,
     /// The chunks that panicked and the first payload.
     failure: Mutex<Failure>,
+    /// The item type, which only `S` mentions.
     marker: PhantomData<fn(T)>,
 }
 
