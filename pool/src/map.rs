@@ -833,11 +833,12 @@ where
             return Vec::new();
         }
         let call = Self::run_work(registry, f, MapWork::new(items, chunksize));
-        // SAFETY: `run_work` waited for the latch, so every chunk has run
-        // (a ticket retires only when no chunk is left to claim, and a
-        // helping worker claimed until none was left) and its writes are
-        // visible.
-        registry.spare.give_back(unsafe { call.work.take_input() });
+        // A ticket retires only when no chunk is left to claim, and a
+        // helping worker claims until none is left.
+        // SAFETY: so once `run_work` has waited for the latch, every chunk
+        // has run and its writes are visible.
+        let input = unsafe { call.work.take_input() };
+        registry.spare.give_back(input);
         // SAFETY: as above, and the input was taken just now.
         match unsafe { call.work.finish_output() } {
             Ok(results) => results,
