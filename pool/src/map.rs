@@ -229,6 +229,21 @@ pub(crate) unsafe trait Source<T>: Copy {
     ///
     /// Called once, after which the source is not used.
     unsafe fn release(&self);
+
+    /// Drops the items `0..len`, none of them taken, and frees the
+    /// source's memory, even if an item's `Drop` panics.
+    ///
+    /// # Safety
+    ///
+    /// As for [`drop_items`](Self::drop_items) and then
+    /// [`release`](Self::release).
+    unsafe fn discard(&self, len: usize) {
+        // SAFETY: guaranteed by the caller.
+        unsafe {
+            self.drop_items(0, len);
+            self.release();
+        }
+    }
 }
 
 /// A buffer of items that the call owns: the raw parts of a `Vec<T>`,
@@ -271,6 +286,13 @@ unsafe impl<T> Source<T> for Owned<T> {
         // SAFETY: the buffer came from a `Vec<T>` of this capacity; with
         // length 0, dropping it frees only the memory.
         drop(unsafe { Vec::from_raw_parts(self.ptr, 0, self.capacity) });
+    }
+
+    unsafe fn discard(&self, len: usize) {
+        // SAFETY: the buffer came from a `Vec<T>` of this capacity, holding
+        // `len` items owned by the caller; a `Vec` frees its memory even
+        // when an item's `Drop` panics.
+        drop(unsafe { Vec::from_raw_parts(self.ptr, len, self.capacity) });
     }
 }
 
@@ -543,8 +565,7 @@ impl<T, R, S: Source<T>> MapWork<T, R, S> {
         // `items` items, which nobody took.
         unsafe {
             drop(Vec::from_raw_parts(self.output, 0, self.output_capacity));
-            self.source.drop_items(0, items);
-            self.source.release();
+            self.source.discard(items);
         }
     }
 }
