@@ -18,6 +18,11 @@
 //! of messages, so never full) and `unbounded`; the sweep takes the place
 //! of the `bounded1` runs of `spsc` and `mpmc`. std's receiver cannot be
 //! shared, so std takes part only with one receiver.
+//!
+//! `cargo xtask bench` runs each of these benchmarks in a process of its
+//! own (criterion's `--exact`), so that no channel inherits the allocator
+//! state the one before it left (see `ISOLATED_TARGETS` in
+//! `xtask/src/bench.rs`).
 
 use std::time::Duration;
 

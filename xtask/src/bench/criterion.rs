@@ -229,13 +229,15 @@ pub(super) fn finished_benchmark(line: &str, previous: &str) -> Option<Finished>
     })
 }
 
-/// Counts the benchmarks in the output of a criterion bench run with
-/// `--list`, which prints one `<id>: benchmark` line for each.
-pub(super) fn count_listed(list_output: &str) -> usize {
+/// The ids of the benchmarks in the output of a criterion bench run with
+/// `--list`, which prints one `<id>: benchmark` line for each, in the
+/// order they run.
+pub(super) fn listed_ids(list_output: &str) -> Vec<String> {
     list_output
         .lines()
-        .filter(|line| line.trim_end().ends_with(": benchmark"))
-        .count()
+        .filter_map(|line| line.trim_end().strip_suffix(": benchmark"))
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -462,7 +464,7 @@ Warning: Unable to complete 10 samples in 1.5s.
     }
 
     #[test]
-    fn counts_listed_benchmarks() {
+    fn lists_benchmark_ids() {
         let list = "\
 mutex/uncontended/weft: benchmark
 mutex/uncontended/std: benchmark
@@ -470,7 +472,14 @@ mutex/contended_sweep/weft/1: benchmark
 
 Gnuplot not found, using plotters backend
 ";
-        assert_eq!(count_listed(list), 3);
-        assert_eq!(count_listed(""), 0);
+        assert_eq!(
+            listed_ids(list),
+            [
+                "mutex/uncontended/weft",
+                "mutex/uncontended/std",
+                "mutex/contended_sweep/weft/1"
+            ]
+        );
+        assert!(listed_ids("").is_empty());
     }
 }
