@@ -109,13 +109,14 @@ const DESTROY: usize = 4;
 ///
 /// 63 slots a block: what a block costs (its allocation or a spare, the
 /// walk that frees it, the head's move to the next block) is paid once per
-/// 63 values. Against 31 slots, one producer and one consumer went from 21
-/// to 14 ns per value, and several of each from 13.7 to 12.6 ns; a block of
-/// `u64`s, 1 KiB, still fits the allocator's per-thread cache. With 127
-/// slots (2 KiB blocks) those two measured 11.5 and 11.7 ns, but a single
-/// thread that pushes millions of values before popping them went from 14
-/// to 23 ns: the allocator handed the freed memory back to the kernel and
-/// the next run faulted it in again.
+/// 63 values. Against 31 slots, one producer and one consumer went from
+/// 21.4 to 13.5 ns per value, four producers and one consumer from 16.0 to
+/// 13.2 ns (medians of four alternated criterion runs); a block of `u64`s,
+/// 1 KiB, still fits the allocator's per-thread cache. With 127 slots
+/// (2 KiB blocks) those two measured 11.4 and 11.8 ns, but a single thread
+/// that pushes millions of values before popping them went from 13.7 to
+/// 21.5 ns: the allocator handed the freed blocks back to the kernel and
+/// faulted them in again, four times as many page faults.
 #[cfg(not(loom))]
 const LAP: usize = 64;
 #[cfg(loom)]
