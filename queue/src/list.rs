@@ -500,7 +500,7 @@ impl<T> List<T> {
 
 /// Backs off after losing the head's compare-and-swap to another
 /// consumer: `1 << lost` pauses (at most [`MAX_LOST_PAUSE`] doublings),
-/// never a yield. See "Consumers do not yield" in the module documentation.
+/// never a yield. See "Backing off" in the module documentation.
 #[inline]
 fn lost_head(lost: &mut u32) {
     if cfg!(loom) {
