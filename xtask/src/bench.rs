@@ -12,7 +12,8 @@
 //!    and run the bench targets one after the other. Within a target every
 //!    scenario runs Weft and then its peers in the same process, back to
 //!    back, except in the targets of [`ISOLATED_TARGETS`], where each
-//!    benchmark runs in a process of its own (criterion's `--exact`). Criterion's chatter is kept out of the terminal (it goes to
+//!    benchmark runs in a process of its own (criterion's `--exact`).
+//!    Criterion's chatter is kept out of the terminal (it goes to
 //!    `criterion-output.txt`); instead one line per finished benchmark says
 //!    which it was, how many are done and about how long is left.
 //! 3. Read the results criterion left behind (`criterion.rs`).
