@@ -145,6 +145,7 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// If every receiver is gone, the value comes back in the error.
+    #[inline]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         self.send_until(value, None)
             .map_err(|e| SendError(e.into_inner()))
@@ -179,6 +180,7 @@ impl<T> Sender<T> {
         self.send_until(value, Some(deadline(timeout)))
     }
 
+    #[inline]
     fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         match &self.channel.flavor {
             Flavor::Queue(queue) => queue.push_until(value, deadline).map_err(|e| match e {
@@ -255,6 +257,7 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// [`RecvError`] once the channel is empty and every sender is gone.
+    #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.recv_until(None).map_err(|_| RecvError)
     }
@@ -287,6 +290,7 @@ impl<T> Receiver<T> {
         self.recv_until(Some(deadline(timeout)))
     }
 
+    #[inline]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         match &self.channel.flavor {
             Flavor::Queue(queue) => queue.pop_until(deadline).map_err(|e| match e {

@@ -35,6 +35,10 @@
 //! `WRITE` bit (a producer may have claimed it and still be writing), reads
 //! the value and sets `READ`.
 //!
+//! As in the bounded flavor, the first attempt of each (not at a block's
+//! last slot, compare-and-swap won) is inlined into the caller and the
+//! loop is not; see "The fast path" in the `array` module.
+//!
 //! **Freeing a block.** A block can go once every one of its slots has been
 //! read, but the consumers of its slots finish in any order. The consumer of
 //! the last slot starts the destruction: it walks the other slots, and for
@@ -306,7 +310,57 @@ impl<T> List<T> {
     }
 
     /// Pushes `value`, or hands it back if the queue is closed.
+    ///
+    /// The first attempt is inlined into the caller: when the tail is in
+    /// the middle of a block and no other producer moves it first, a push
+    /// is two loads, the compare-and-swap, the write and the `WRITE` bit.
+    /// Everything else (contention, the last slot of a block, a closed
+    /// queue) goes round the loop of [`push_slow`](Self::push_slow).
+    #[inline]
     pub(crate) fn push(&self, value: T) -> Result<(), T> {
+        // Acquire (both) and SeqCst: as in `push_slow`.
+        let tail = self.tail.index.load(Acquire);
+        let block = self.tail.block.load(Acquire);
+        let offset = (tail >> SHIFT) % LAP;
+        // Not closed, and not the last slot, whose producer installs the
+        // next block (nor the installing step after it).
+        if tail & FLAG == 0
+            && offset + 1 < BLOCK_CAP
+            && self
+                .tail
+                .index
+                .compare_exchange_weak(tail, tail + (1 << SHIFT), SeqCst, Acquire)
+                .is_ok()
+        {
+            // SAFETY: the compare-and-swap gave us slot `offset` of the
+            // tail block, which was `block`: it changes only when the index
+            // crosses a block boundary, and the index was still `tail`.
+            unsafe { Self::write(block, offset, value) };
+            return Ok(());
+        }
+        self.push_slow(value)
+    }
+
+    /// Writes `value` into a claimed slot and publishes it.
+    ///
+    /// # Safety
+    ///
+    /// The caller claimed slot `offset` of the live block `block` with the
+    /// compare-and-swap on the tail index.
+    #[inline(always)]
+    unsafe fn write(block: *mut Block<T>, offset: usize, value: T) {
+        // SAFETY: the claim gave us this slot alone; the block stays live
+        // until it is read.
+        let slot = unsafe { &(*block).slots[offset] };
+        // SAFETY: nobody reads the slot before WRITE is set.
+        slot.value.with_mut(|v| unsafe { (*v).write(value) });
+        // Release: publishes the value to the consumer.
+        slot.state.fetch_or(WRITE, Release);
+    }
+
+    /// The loop behind [`push`](Self::push).
+    #[inline(never)]
+    fn push_slow(&self, value: T) -> Result<(), T> {
         let mut spin = SpinWait::new();
         let mut tail = self.tail.index.load(Acquire);
         // Acquire: pairs with the Release store that installed the block.
@@ -357,13 +411,9 @@ impl<T> List<T> {
                         // of; it cannot be freed before that slot is read.
                         unsafe { (*block).next.store(next, Release) };
                     }
-                    // SAFETY: the compare-and-swap gave us this slot alone;
-                    // the block stays live until it is read.
-                    let slot = unsafe { &(*block).slots[offset] };
-                    // SAFETY: nobody reads the slot before WRITE is set.
-                    slot.value.with_mut(|v| unsafe { (*v).write(value) });
-                    // Release: publishes the value to the consumer.
-                    slot.state.fetch_or(WRITE, Release);
+                    // SAFETY: the compare-and-swap gave us this slot of
+                    // `block` alone.
+                    unsafe { Self::write(block, offset, value) };
                     // A block allocated for a boundary that another producer
                     // crossed is freed here, by its own thread, which keeps
                     // it in a thread cache of the allocator; the spare slots
@@ -381,7 +431,92 @@ impl<T> List<T> {
     }
 
     /// Pops without blocking. A closed queue still yields what it holds.
+    ///
+    /// As in [`push`](Self::push), the first attempt is inlined: a head in
+    /// the middle of a block, not lost to another consumer. The rest is
+    /// [`try_pop_slow`](Self::try_pop_slow).
+    #[inline]
     pub(crate) fn try_pop(&self) -> Result<T, PopFail> {
+        // Acquire (both) and SeqCst: as in `try_pop_slow`.
+        let head = self.head.index.load(Acquire);
+        let block = self.head.block.load(Acquire);
+        let offset = (head >> SHIFT) % LAP;
+        // Not the last slot, whose consumer moves head to the next block
+        // (nor the step in which that happens).
+        if offset + 1 < BLOCK_CAP {
+            let new_head = self.next_head(head)?;
+            if self
+                .head
+                .index
+                .compare_exchange_weak(head, new_head, SeqCst, Acquire)
+                .is_ok()
+            {
+                // SAFETY: the compare-and-swap gave us slot `offset` of the
+                // head block, which was `block` (it changes only when the
+                // index crosses a block boundary); not its last slot.
+                return Ok(unsafe { self.read(block, offset) });
+            }
+        }
+        self.try_pop_slow()
+    }
+
+    /// The head index after a pop from `head`, or why there is nothing to
+    /// pop: without the successor flag, head may be at the tail.
+    #[inline(always)]
+    fn next_head(&self, head: usize) -> Result<usize, PopFail> {
+        let mut new_head = head + (1 << SHIFT);
+        if new_head & FLAG == 0 {
+            // SeqCst fence: the consumer's half of the Dekker pair.
+            fence(SeqCst);
+            let tail = self.tail.index.load(Relaxed);
+            if head >> SHIFT == tail >> SHIFT {
+                return Err(if tail & FLAG != 0 {
+                    PopFail::Closed
+                } else {
+                    PopFail::Empty
+                });
+            }
+            // Head and tail in different blocks: the head block has a
+            // successor, remember it so later pops skip this check.
+            if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
+                new_head |= FLAG;
+            }
+        }
+        Ok(new_head)
+    }
+
+    /// Reads a claimed slot and does this consumer's part in freeing the
+    /// block.
+    ///
+    /// # Safety
+    ///
+    /// The caller claimed slot `offset` of the live block `block` with the
+    /// compare-and-swap on the head index, and, if it is the last slot,
+    /// has moved head to the next block.
+    #[inline(always)]
+    unsafe fn read(&self, block: *mut Block<T>, offset: usize) -> T {
+        // SAFETY: the claim gave us this slot alone; the block is freed
+        // only after we mark it read.
+        let slot = unsafe { &(*block).slots[offset] };
+        slot.wait_write();
+        // SAFETY: WRITE is set (Acquire), so the value is initialized, and
+        // no other consumer owns this slot.
+        let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
+
+        if offset + 1 == BLOCK_CAP {
+            // SAFETY: we read the last slot; we start the destruction.
+            unsafe { Block::destroy(self, block, 0) };
+        } else if slot.state.fetch_or(READ, AcqRel) & DESTROY != 0 {
+            // SAFETY: the destroyer stopped at our slot and handed the walk
+            // to us.
+            unsafe { Block::destroy(self, block, offset + 1) };
+        }
+        value
+    }
+
+    /// The loop behind [`try_pop`](Self::try_pop).
+    #[inline(never)]
+    fn try_pop_slow(&self) -> Result<T, PopFail> {
         let mut spin = SpinWait::new();
         let mut lost = 0;
         let mut head = self.head.index.load(Acquire);
@@ -398,26 +533,7 @@ impl<T> List<T> {
                 continue;
             }
 
-            let mut new_head = head + (1 << SHIFT);
-
-            // Without the successor flag, head may be at the tail: check.
-            if new_head & FLAG == 0 {
-                // SeqCst fence: the consumer's half of the Dekker pair.
-                fence(SeqCst);
-                let tail = self.tail.index.load(Relaxed);
-                if head >> SHIFT == tail >> SHIFT {
-                    return Err(if tail & FLAG != 0 {
-                        PopFail::Closed
-                    } else {
-                        PopFail::Empty
-                    });
-                }
-                // Head and tail in different blocks: the head block has a
-                // successor, remember it so later pops skip this check.
-                if (head >> SHIFT) / LAP != (tail >> SHIFT) / LAP {
-                    new_head |= FLAG;
-                }
-            }
+            let new_head = self.next_head(head)?;
 
             // SeqCst: as in `push`.
             match self
@@ -444,24 +560,9 @@ impl<T> List<T> {
                         self.head.index.store(next_index, Release);
                     }
 
-                    // SAFETY: the compare-and-swap gave us this slot alone;
-                    // the block is freed only after we mark it read.
-                    let slot = unsafe { &(*block).slots[offset] };
-                    slot.wait_write();
-                    // SAFETY: WRITE is set (Acquire), so the value is
-                    // initialized, and no other consumer owns this slot.
-                    let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
-
-                    if offset + 1 == BLOCK_CAP {
-                        // SAFETY: we read the last slot; we start the
-                        // destruction.
-                        unsafe { Block::destroy(self, block, 0) };
-                    } else if slot.state.fetch_or(READ, AcqRel) & DESTROY != 0 {
-                        // SAFETY: the destroyer stopped at our slot and
-                        // handed the walk to us.
-                        unsafe { Block::destroy(self, block, offset + 1) };
-                    }
-                    return Ok(value);
+                    // SAFETY: the compare-and-swap gave us this slot of
+                    // `block`; if it is the last, head has moved on above.
+                    return Ok(unsafe { self.read(block, offset) });
                 }
                 Err(now) => {
                     head = now;

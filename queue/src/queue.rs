@@ -103,6 +103,7 @@ impl<T> Queue<T> {
     ///
     /// If the queue is closed (also while waiting), the value comes back in
     /// the error.
+    #[inline]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         self.push_until(value, None)
             .map_err(|e| PushError(e.into_inner()))
@@ -139,6 +140,7 @@ impl<T> Queue<T> {
 
     /// Pops the oldest value, waiting while the queue is empty. Returns
     /// `None` once the queue is closed and everything in it was popped.
+    #[inline]
     pub fn pop(&self) -> Option<T> {
         self.pop_until(None).ok()
     }
@@ -221,28 +223,42 @@ impl<T> Queue<T> {
 
     /// Push with an optional deadline; the work behind `push` and
     /// `push_timeout`.
+    ///
+    /// The common case, room right away, is inlined into the caller; the
+    /// waiting machinery is in [`push_wait`](Self::push_wait), out of line,
+    /// so that it does not stop the compiler from inlining the rest.
+    #[inline]
     pub(crate) fn push_until(
         &self,
         value: T,
         deadline: Option<Instant>,
     ) -> Result<(), PushTimeoutError<T>> {
-        let array = match &self.flavor {
-            Flavor::Bounded(array) => array,
+        match &self.flavor {
+            Flavor::Bounded(array) => match array.try_push(value) {
+                Ok(()) => {
+                    self.not_empty.notify_one();
+                    Ok(())
+                }
+                Err(PushFail::Closed(v)) => Err(PushTimeoutError::Closed(v)),
+                Err(PushFail::Full(v)) => self.push_wait(array, v, deadline),
+            },
             Flavor::Unbounded(list) => {
                 list.push(value).map_err(PushTimeoutError::Closed)?;
                 self.not_empty.notify_one();
-                return Ok(());
+                Ok(())
             }
-        };
-        // The common case first: room right away, no waiting machinery.
-        let value = match array.try_push(value) {
-            Ok(()) => {
-                self.not_empty.notify_one();
-                return Ok(());
-            }
-            Err(PushFail::Closed(v)) => return Err(PushTimeoutError::Closed(v)),
-            Err(PushFail::Full(v)) => v,
-        };
+        }
+    }
+
+    /// The rest of [`push_until`](Self::push_until) once the bounded queue
+    /// was found full: wait for room.
+    #[inline(never)]
+    fn push_wait(
+        &self,
+        array: &Array<T>,
+        value: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), PushTimeoutError<T>> {
         // The value moves into each attempt and comes back when it fails.
         let mut value = Some(value);
         let outcome = self.not_full.wait_until(deadline, || {
@@ -269,13 +285,23 @@ impl<T> Queue<T> {
 
     /// Pop with an optional deadline; the work behind `pop` and
     /// `pop_timeout`.
+    ///
+    /// As in [`push_until`](Self::push_until), the common case (a value
+    /// right away) is inlined, and the waiting is in
+    /// [`pop_wait`](Self::pop_wait).
+    #[inline]
     pub(crate) fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
-        // The common case first: a value right away.
         match self.try_pop_once() {
-            Ok(value) => return Ok(value),
-            Err(PopFail::Closed) => return Err(PopTimeoutError::Closed),
-            Err(PopFail::Empty) => {}
+            Ok(value) => Ok(value),
+            Err(PopFail::Closed) => Err(PopTimeoutError::Closed),
+            Err(PopFail::Empty) => self.pop_wait(deadline),
         }
+    }
+
+    /// The rest of [`pop_until`](Self::pop_until) once the queue was found
+    /// empty: wait for a value.
+    #[inline(never)]
+    fn pop_wait(&self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
         let outcome = self
             .not_empty
             .wait_until(deadline, || match self.try_pop_once() {
@@ -288,6 +314,7 @@ impl<T> Queue<T> {
 
     /// One pop attempt; a successful pop from a bounded queue makes room,
     /// so it notifies a sleeping producer.
+    #[inline]
     fn try_pop_once(&self) -> Result<T, PopFail> {
         match &self.flavor {
             Flavor::Bounded(array) => {
