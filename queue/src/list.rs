@@ -26,14 +26,14 @@
 //! inside the critical window): it points `tail` at the new block and links
 //! it from the old one. Producers that arrive meanwhile see offset
 //! `BLOCK_CAP` and wait for the installation. Then the producer writes the
-//! value and sets the slot's `WRITE` bit.
+//! value and sets the slot's `written` flag.
 //!
 //! **Pop.** Claim the head position with a compare-and-swap on the head
 //! index, unless the queue is empty (`head == tail`, checked only while the
 //! head block has no successor). The consumer that claims the last slot of
 //! a block moves `head` to the next block. Then it waits for the slot's
-//! `WRITE` bit (a producer may have claimed it and still be writing), reads
-//! the value and sets `READ`.
+//! `written` flag (a producer may have claimed it and still be writing),
+//! reads the value and sets the `READ` bit of the slot's `state`.
 //!
 //! As in the bounded flavor, the first attempt of each (not at a block's
 //! last slot, compare-and-swap won) is inlined into the caller and the
@@ -80,7 +80,7 @@
 //!
 //! # Memory ordering
 //!
-//! A value is published by its slot's `WRITE` bit (`Release` by the
+//! A value is published by its slot's `written` flag (`Release` by the
 //! producer, `Acquire` by the consumer). Blocks are published by `Release`
 //! stores of the block pointers and the `next` link, read with `Acquire`.
 //! The `READ` and `DESTROY` bits use `AcqRel` read-modify-writes, so the
@@ -97,15 +97,14 @@ use core::ptr;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
 use crossbeam_utils::CachePadded;
-use weft_futex::atomic::{AtomicPtr, AtomicUsize, fence};
+use weft_futex::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, fence};
 use weft_futex::{SpinWait, UnsafeCell};
 
 use crate::array::{PopFail, snooze};
 
-/// Slot states, as bits.
-const WRITE: usize = 1;
-const READ: usize = 2;
-const DESTROY: usize = 4;
+/// The bits of a slot's `state`.
+const READ: u32 = 1;
+const DESTROY: u32 = 2;
 
 /// Steps in one lap of the index: one per slot, plus one that means "the
 /// next block is being installed". Small under loom, so that a model with a
@@ -143,18 +142,34 @@ const SHIFT: usize = 1;
 /// In `tail`: closed. In `head`: the head block has a successor.
 const FLAG: usize = 1;
 
+/// A slot: the value, and two words for the three parties that touch it.
+///
+/// Only the producer writes `written`, so it sets it with a plain store;
+/// `READ` (by the consumer) and `DESTROY` (by the thread freeing the block)
+/// can race, so they share `state` and are set with read-modify-writes. A
+/// single word for all three, as crossbeam-channel has, would make the
+/// producer's flag a read-modify-write as well: `DESTROY` may already be
+/// set when a slow producer finishes its write, and a store would erase
+/// it. The two words fit where one `usize` was, so a slot of a `u64` stays
+/// 16 bytes. That is one locked instruction less per push: one thread
+/// pushing millions of values and then popping them went from 12.2 to
+/// 11.1 ns per value (medians of eight alternated criterion runs), while
+/// four producers and four consumers went from 10.8 to 11.5 ns, their
+/// faster producers contending harder for the tail.
 struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
-    /// `WRITE`, `READ` and `DESTROY` bits.
-    state: AtomicUsize,
+    /// Set once the value is written.
+    written: AtomicBool,
+    /// `READ` and `DESTROY` bits.
+    state: AtomicU32,
 }
 
 impl<T> Slot<T> {
     /// Waits until the producer that claimed this slot has written it.
     fn wait_write(&self) {
         let mut spin = SpinWait::new();
-        // Acquire: pairs with the producer's Release `fetch_or(WRITE)`.
-        while self.state.load(Acquire) & WRITE == 0 {
+        // Acquire: pairs with the producer's Release store of `written`.
+        while !self.written.load(Acquire) {
             snooze(&mut spin);
         }
     }
@@ -172,7 +187,8 @@ impl<T> Block<T> {
             next: AtomicPtr::new(ptr::null_mut()),
             slots: core::array::from_fn(|_| Slot {
                 value: UnsafeCell::new(MaybeUninit::uninit()),
-                state: AtomicUsize::new(0),
+                written: AtomicBool::new(false),
+                state: AtomicU32::new(0),
             }),
         })
     }
@@ -237,7 +253,7 @@ pub(crate) struct List<T> {
 }
 
 // SAFETY: each value is written by one producer and read by one consumer,
-// handed over through its slot's WRITE bit; blocks are freed by exactly one
+// handed over through its slot's `written` flag; blocks are freed by exactly one
 // thread after every read. `T: Send` lets values change threads.
 unsafe impl<T: Send> Sync for List<T> {}
 // SAFETY: as above.
@@ -283,6 +299,7 @@ impl<T> List<T> {
         // the Release stores in `push`.
         block.next.store(ptr::null_mut(), Relaxed);
         for slot in &block.slots {
+            slot.written.store(false, Relaxed);
             slot.state.store(0, Relaxed);
         }
         block
@@ -313,7 +330,7 @@ impl<T> List<T> {
     ///
     /// The first attempt is inlined into the caller: when the tail is in
     /// the middle of a block and no other producer moves it first, a push
-    /// is two loads, the compare-and-swap, the write and the `WRITE` bit.
+    /// is two loads, the compare-and-swap, the write and the `written` flag.
     /// Everything else (contention, the last slot of a block, a closed
     /// queue) goes round the loop of [`push_slow`](Self::push_slow).
     #[inline]
@@ -352,10 +369,10 @@ impl<T> List<T> {
         // SAFETY: the claim gave us this slot alone; the block stays live
         // until it is read.
         let slot = unsafe { &(*block).slots[offset] };
-        // SAFETY: nobody reads the slot before WRITE is set.
+        // SAFETY: nobody reads the slot before `written` is set.
         slot.value.with_mut(|v| unsafe { (*v).write(value) });
         // Release: publishes the value to the consumer.
-        slot.state.fetch_or(WRITE, Release);
+        slot.written.store(true, Release);
     }
 
     /// The loop behind [`push`](Self::push).
@@ -499,7 +516,7 @@ impl<T> List<T> {
         // only after we mark it read.
         let slot = unsafe { &(*block).slots[offset] };
         slot.wait_write();
-        // SAFETY: WRITE is set (Acquire), so the value is initialized, and
+        // SAFETY: `written` is set (Acquire), so the value is initialized, and
         // no other consumer owns this slot.
         let value = slot.value.with(|v| unsafe { (*v).assume_init_read() });
 
