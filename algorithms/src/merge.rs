@@ -258,3 +258,82 @@ pub(crate) fn split_point<T: Ord>(a: &[T], b: &[T], k: usize) -> usize {
     }
     lo
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cmp::Ordering;
+    use std::mem::MaybeUninit;
+
+    use super::merge_into;
+
+    /// A key with a tag that the ordering ignores, to tell which run, and
+    /// which place in it, each of several equal keys came from.
+    #[derive(Clone, Copy, Debug)]
+    struct Tagged {
+        key: u8,
+        tag: (char, usize),
+    }
+
+    impl PartialEq for Tagged {
+        fn eq(&self, other: &Self) -> bool {
+            self.key == other.key
+        }
+    }
+
+    impl Eq for Tagged {}
+
+    impl PartialOrd for Tagged {
+        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+
+    impl Ord for Tagged {
+        fn cmp(&self, other: &Self) -> Ordering {
+            self.key.cmp(&other.key)
+        }
+    }
+
+    /// Every pair of run lengths up to 9, on keys from a range of three, so
+    /// that runs of equal keys straddle the split points between the four
+    /// quarters: the output is always the stable merge, every equal key of
+    /// `a` (in its order) before those of `b`.
+    #[test]
+    fn merge_into_is_the_stable_merge_at_every_length() {
+        for a_len in 0..10 {
+            for b_len in 0..10 {
+                for seed in 0..4 {
+                    let run = |side: char, len: usize| {
+                        let mut run: Vec<Tagged> = (0..len)
+                            .map(|i| Tagged {
+                                key: ((i * 7 + seed * 5 + usize::from(side == 'b')) % 11 % 3) as u8,
+                                tag: (side, i),
+                            })
+                            .collect();
+                        // Stable: equal keys keep their tags in order.
+                        run.sort();
+                        run
+                    };
+                    let (a, b) = (run('a', a_len), run('b', b_len));
+                    let mut expected = [a.clone(), b.clone()].concat();
+                    expected.sort();
+
+                    let mut out = vec![MaybeUninit::uninit(); a_len + b_len];
+                    merge_into(&a, &b, &mut out);
+                    // SAFETY: `merge_into` returned, so it wrote every slot
+                    // of `out`; `Tagged` is `Copy`.
+                    let merged: Vec<Tagged> = out
+                        .iter()
+                        .map(|slot| unsafe { slot.assume_init() })
+                        .collect();
+                    let tags = |v: &[Tagged]| v.iter().map(|t| (t.key, t.tag)).collect::<Vec<_>>();
+                    assert_eq!(
+                        tags(&merged),
+                        tags(&expected),
+                        "a: {a_len}, b: {b_len}, seed {seed}"
+                    );
+                }
+            }
+        }
+    }
+}
