@@ -320,10 +320,10 @@ mod tests {
 
                     let mut out = vec![MaybeUninit::uninit(); a_len + b_len];
                     merge_into(&a, &b, &mut out);
-                    // SAFETY: `merge_into` returned, so it wrote every slot
-                    // of `out`; `Tagged` is `Copy`.
                     let merged: Vec<Tagged> = out
                         .iter()
+                        // SAFETY: `merge_into` returned, so it wrote every
+                        // slot of `out`; `Tagged` is `Copy`.
                         .map(|slot| unsafe { slot.assume_init() })
                         .collect();
                     let tags = |v: &[Tagged]| v.iter().map(|t| (t.key, t.tag)).collect::<Vec<_>>();
