@@ -41,6 +41,22 @@
 //! once more; then run the four merges of about `n / 4` elements as tasks,
 //! each cut further on its own.
 //!
+//! # On a worker
+//!
+//! [`sort_in_blocks`] hands its whole body to the pool as one task
+//! ([`Pool::apply`]), and the calling thread only waits for it. The pool
+//! calls of the sort (one for the blocks, then one per level of cuts) are
+//! then made from one of the workers, which takes part in each of them
+//! (see the pool's docs on nesting). Made from outside the pool, every one
+//! of those calls ends with the caller being woken and the workers going
+//! idle, and starts with the workers being woken again: four round trips
+//! through the scheduler for two blocks, each time with two threads to
+//! place on the cores. From a worker, the thread that makes a call is
+//! already running on its core, and only the other workers are woken. On
+//! 10 M random `u64`s and two workers, the whole sort took 90–92 ms
+//! (medians of 25 alternated runs) this way, against 96–98 ms called from
+//! outside, and 161 ms for `sort_unstable`.
+//!
 //! # Why in place
 //!
 //! A merge into a second array of `n` elements is the textbook way, and
@@ -166,7 +182,15 @@ pub fn sort_in_blocks<T: Ord + Send>(pool: &Pool, data: &mut [T], blocks: usize)
         data.sort_unstable();
         return;
     }
+    // The whole sort is one task, so that its pool calls are made from a
+    // worker (see "On a worker" in the module docs). From a task of this
+    // pool, `apply` runs it right here.
+    pool.apply(|data: &mut [T]| sort_on_worker(pool, data, block), (data,));
+}
 
+/// The body of [`sort_in_blocks`], for blocks of `block` elements, made
+/// shorter than `data`.
+fn sort_on_worker<T: Ord + Send>(pool: &Pool, data: &mut [T], block: usize) {
     // Stage 1: sort the blocks.
     pool.map(|run: &mut [T]| run.sort_unstable(), data.chunks_mut(block));
 
