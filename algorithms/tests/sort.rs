@@ -142,6 +142,32 @@ fn block_counts_that_do_not_divide_the_length() {
 }
 
 #[test]
+fn sorts_inside_a_task_of_its_own_pool() {
+    // The sort runs as one task of the pool. Called from a task of the
+    // same pool it runs right there, and its pool calls nest: with one
+    // worker, that worker does everything.
+    let mut rng = Rng::new(5);
+    let len = iterations(50_000, 300);
+    for workers in [1, 2, 3] {
+        let pool = Pool::new(workers);
+        let data = generate(&mut rng, len, Shape::Random);
+        let mut expected = data.clone();
+        expected.sort_unstable();
+        let (in_blocks, whole) = pool.apply(
+            |mut data: Vec<u64>| {
+                let mut copy = data.clone();
+                sort_in_blocks(&pool, &mut data, 4);
+                sort(&pool, &mut copy);
+                (data, copy)
+            },
+            (data,),
+        );
+        assert_eq!(in_blocks, expected, "sort_in_blocks, {workers} workers");
+        assert_eq!(whole, expected, "sort, {workers} workers");
+    }
+}
+
+#[test]
 #[should_panic(expected = "at least one block")]
 fn zero_blocks_panics() {
     sort_in_blocks(&Pool::new(1), &mut [2, 1], 0);
