@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | [`sum`], [`matrix_sum`] | partial sums of disjoint blocks (or rows), then the sum of the partials | [`Pool::map`](weft_pool::Pool::map) |
 //! | [`matvec`] | `y = A x`, rows in parallel | [`Pool::map`](weft_pool::Pool::map) |
-//! | [`sort`], [`sort_in_blocks`] | sort `T` blocks in parallel, then merge them in `O(n log T)` | [`Pool::map`](weft_pool::Pool::map) |
+//! | [`sort`], [`sort_in_blocks`] | sort `T` blocks in parallel, then merge them in `O(n log T)` | [`Pool::map`](weft_pool::Pool::map), all inside one [`Pool::apply`](weft_pool::Pool::apply) task |
 //! | [`merge_sorted`] | merge `K` sorted lists in pairwise rounds | [`Pool::starmap`](weft_pool::Pool::starmap) |
 //! | [`populate_random`] | fill disjoint blocks of an array in parallel | [`Pool::map`](weft_pool::Pool::map) |
 //! | [`prefix_sum`] | threads that wait for each other between two phases | `weft_barrier::Barrier` |
