@@ -30,10 +30,10 @@
 //!
 //!    The sort's own task (see "On a worker") cuts level by level, each
 //!    level's rotations all at once on the pool, until there are two
-//!    merges per worker. Each of those is
-//!    then one task, which goes on cutting on its own until its pieces are
-//!    at most [`LEAF_BYTES`] long, and merges each piece through a buffer
-//!    of that size: merge into the buffer, copy back.
+//!    merges per worker. Each of those is then one task, which goes on
+//!    cutting on its own until its pieces are at most [`LEAF_BYTES`] long,
+//!    and merges each piece through a buffer of that size: merge into the
+//!    buffer, copy back.
 //!
 //! With two workers (`T = 2`) that is: sort the two halves in parallel;
 //! exchange, in parallel pieces, the part of the first half that belongs in
@@ -192,8 +192,8 @@ pub fn sort_in_blocks<T: Ord + Send>(pool: &Pool, data: &mut [T], blocks: usize)
     pool.apply(|data: &mut [T]| sort_on_worker(pool, data, block), (data,));
 }
 
-/// The body of [`sort_in_blocks`], for blocks of `block` elements, made
-/// shorter than `data`.
+/// The body of [`sort_in_blocks`]: sorts `data` in blocks of `block`
+/// elements (fewer than `data.len()`) and merges them.
 fn sort_on_worker<T: Ord + Send>(pool: &Pool, data: &mut [T], block: usize) {
     // Stage 1: sort the blocks.
     pool.map(|run: &mut [T]| run.sort_unstable(), data.chunks_mut(block));
