@@ -238,6 +238,13 @@ impl<T> Array<T> {
                 fence(SeqCst);
                 let head = self.head.load(Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
+                    // Read the closed bit again after the fence: the `tail`
+                    // above may predate a `close`, and a producer about to
+                    // sleep must see a close that came before its
+                    // registration (the Dekker pair with `close`).
+                    if self.tail.load(Relaxed) & self.mark_bit != 0 {
+                        return Err(PushFail::Closed(value));
+                    }
                     return Err(PushFail::Full(value));
                 }
                 snooze(&mut spin);

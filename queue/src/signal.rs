@@ -118,8 +118,9 @@ impl Signal {
     /// `None` if `deadline` passes first.
     ///
     /// `attempt` must read the queue's other index with `SeqCst` (after a
-    /// `SeqCst` fence) before it reports failure; that is the sleeper's half
-    /// of the Dekker pair.
+    /// `SeqCst` fence) before it reports failure, and read the closed bit
+    /// after that same fence; that is the sleeper's half of the Dekker pair,
+    /// with pushes and pops on one side and with `close` on the other.
     pub(crate) fn wait_until<R>(
         &self,
         deadline: Option<Instant>,

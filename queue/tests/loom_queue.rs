@@ -3,8 +3,10 @@
 //! shows as a deadlock; a value lost or duplicated fails an assertion.
 #![cfg(loom)]
 
+use std::time::Duration;
+
 use weft_futex::loom::{self, sync::Arc, thread};
-use weft_queue::{Queue, TryPopError, bounded};
+use weft_queue::{PopTimeoutError, PushError, PushTimeoutError, Queue, TryPopError, bounded};
 
 /// One producer pushes more values than fit; one consumer pops them all.
 fn producer_consumer(queue: fn() -> Queue<u32>, n: u32) {
@@ -143,5 +145,82 @@ fn rendezvous_hand_off() {
         assert_eq!(rx.recv(), Ok(1));
         sender.join().unwrap();
         assert!(rx.recv().is_err(), "the sender is gone");
+    });
+}
+
+/// A producer blocked on a full queue wakes when the queue closes, and gets
+/// its value back; the value queued before stays for the consumers.
+#[test]
+fn close_wakes_a_producer_blocked_on_full() {
+    loom::model(|| {
+        let q = Arc::new(Queue::bounded(1));
+        q.push(0u32).unwrap();
+        let producer = {
+            let q = q.clone();
+            thread::spawn(move || q.push(1))
+        };
+        q.close();
+        assert_eq!(producer.join().unwrap(), Err(PushError(1)));
+        assert_eq!(q.pop(), Some(0));
+        assert_eq!(q.pop(), None);
+    });
+}
+
+/// A consumer blocked on an empty queue wakes when the queue closes.
+#[test]
+fn close_wakes_a_consumer_blocked_on_empty() {
+    for unbounded in [false, true] {
+        loom::model(move || {
+            let q: Arc<Queue<u32>> = Arc::new(if unbounded {
+                Queue::unbounded()
+            } else {
+                Queue::bounded(1)
+            });
+            let consumer = {
+                let q = q.clone();
+                thread::spawn(move || q.pop())
+            };
+            q.close();
+            assert_eq!(consumer.join().unwrap(), None);
+        });
+    }
+}
+
+/// `push_timeout` on a full queue racing `close`: the value comes back
+/// (closed or timed out, as the race falls), and the queued value stays.
+#[test]
+fn close_races_push_timeout() {
+    loom::model(|| {
+        let q = Arc::new(Queue::bounded(1));
+        q.push(0u32).unwrap();
+        let producer = {
+            let q = q.clone();
+            thread::spawn(move || q.push_timeout(1, Duration::from_secs(60)))
+        };
+        q.close();
+        match producer.join().unwrap() {
+            Err(PushTimeoutError::Closed(1) | PushTimeoutError::Timeout(1)) => {}
+            other => panic!("the value must come back, got {other:?}"),
+        }
+        assert_eq!(q.pop(), Some(0));
+        assert_eq!(q.pop(), None);
+    });
+}
+
+/// `pop_timeout` on an empty queue racing `close`: it returns without a
+/// value, closed or timed out as the race falls.
+#[test]
+fn close_races_pop_timeout() {
+    loom::model(|| {
+        let q: Arc<Queue<u32>> = Arc::new(Queue::bounded(1));
+        let consumer = {
+            let q = q.clone();
+            thread::spawn(move || q.pop_timeout(Duration::from_secs(60)))
+        };
+        q.close();
+        match consumer.join().unwrap() {
+            Err(PopTimeoutError::Closed | PopTimeoutError::Timeout) => {}
+            Ok(v) => panic!("popped {v} from a queue nobody pushed to"),
+        }
     });
 }
