@@ -53,12 +53,16 @@
 //! assembles the `Vec<R>` and completes the [`AsyncResult`]'s slot.
 //!
 //! **Panics.** Each chunk runs inside `catch_unwind`. A chunk that panics
-//! drops the items it had not reached and the results it had produced
-//! (the guard in [`MapWork::run_chunk`]), and records its index and the
-//! payload; the first payload wins. The other chunks still run: no
-//! fail-fast, because a blocking call's borrowed data must outlive every
-//! chunk anyway. At the end the results of the chunks that succeeded are
-//! dropped and the first payload is reported.
+//! records its index and the payload (the first payload wins) and, once
+//! the unwinding is over, drops the items it had not reached and the
+//! results it had produced ([`MapWork::run_chunk`]). The other chunks
+//! still run: no fail-fast, because a blocking call's borrowed data must
+//! outlive every chunk anyway. At the end the results of the chunks that
+//! succeeded are dropped and the first payload is reported. Everything
+//! the pool throws away is dropped value by value, each `Drop` inside
+//! `catch_unwind` ([`drop_quietly_in_place`]): a `Drop` that panics is
+//! passed over, never replaces the task's payload, and never runs while
+//! another panic unwinds (which would abort the process).
 //!
 //! # Memory ordering
 //!
@@ -75,6 +79,7 @@
 //! chunk, and the chunk's data is ordered by the edges above.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop};
 use std::panic::{self, AssertUnwindSafe};
@@ -216,7 +221,9 @@ pub(crate) unsafe trait Source<T>: Copy {
     /// before.
     unsafe fn take(&self, i: usize) -> T;
 
-    /// Drops the items `start..end`, none of them taken.
+    /// Drops the items `start..end`, none of them taken, each once: a
+    /// panic of an item's `Drop` is passed over, and the items after it
+    /// are still dropped (see [`drop_quietly_in_place`]).
     ///
     /// # Safety
     ///
@@ -230,8 +237,9 @@ pub(crate) unsafe trait Source<T>: Copy {
     /// Called once, after which the source is not used.
     unsafe fn release(&self);
 
-    /// Drops the items `0..len`, none of them taken, and frees the
-    /// source's memory, even if an item's `Drop` panics.
+    /// Drops the items `0..len`, none of them taken, as
+    /// [`drop_items`](Self::drop_items) does, and frees the source's
+    /// memory.
     ///
     /// # Safety
     ///
@@ -275,7 +283,7 @@ unsafe impl<T> Source<T> for Owned<T> {
         // SAFETY: these items are initialized and owned by the caller, who
         // gives them up.
         unsafe {
-            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+            drop_quietly_in_place(ptr::slice_from_raw_parts_mut(
                 self.ptr.add(start),
                 end - start,
             ))
@@ -286,13 +294,6 @@ unsafe impl<T> Source<T> for Owned<T> {
         // SAFETY: the buffer came from a `Vec<T>` of this capacity; with
         // length 0, dropping it frees only the memory.
         drop(unsafe { Vec::from_raw_parts(self.ptr, 0, self.capacity) });
-    }
-
-    unsafe fn discard(&self, len: usize) {
-        // SAFETY: the buffer came from a `Vec<T>` of this capacity, holding
-        // `len` items owned by the caller; a `Vec` frees its memory even
-        // when an item's `Drop` panics.
-        drop(unsafe { Vec::from_raw_parts(self.ptr, len, self.capacity) });
     }
 }
 
@@ -427,8 +428,8 @@ impl<T, R, S: Source<T>> MapWork<T, R, S> {
 
     /// Runs chunk `i`: moves each of its items out of the input buffer,
     /// calls `f` on it and writes the result at the same index. If `f`
-    /// panics, drops what the chunk had not consumed or had produced and
-    /// records the panic.
+    /// panics, records the panic and, once the unwinding is over, drops
+    /// what the chunk had not consumed or had produced.
     ///
     /// # Safety
     ///
@@ -444,28 +445,41 @@ impl<T, R, S: Source<T>> MapWork<T, R, S> {
         // `self` for all the compiler knows), and the loop would not
         // vectorize.
         let (source, output) = (self.source, self.output);
+        let stopped = Cell::new((start, start));
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut guard = ChunkGuard {
-                work: self,
-                start,
+            let mut progress = Progress {
                 read: start,
                 written: start,
-                end,
+                stopped: &stopped,
             };
-            while guard.read < end {
+            while progress.read < end {
                 // SAFETY: `read` is in this chunk, which only this thread
                 // touches, and each item is taken exactly once.
-                let item = unsafe { source.take(guard.read) };
-                guard.read += 1;
+                let item = unsafe { source.take(progress.read) };
+                progress.read += 1;
                 let result = f(item);
                 // SAFETY: `written` is in this chunk and within the output
                 // buffer's capacity (`len` results fit).
-                unsafe { ptr::write(output.add(guard.written), result) };
-                guard.written += 1;
+                unsafe { ptr::write(output.add(progress.written), result) };
+                progress.written += 1;
             }
-            std::mem::forget(guard);
+            mem::forget(progress);
         }));
         if let Err(payload) = outcome {
+            // The leftovers are dropped now, not while `f`'s panic unwinds:
+            // a `Drop` that panicked then would abort the process.
+            let (read, written) = stopped.get();
+            // SAFETY: `f` panicked on item `read - 1`, so the items
+            // `read..end` are still in the source and the results
+            // `start..written` in the output buffer (see `Progress`); they
+            // belong to this chunk alone, and are dropped once, here.
+            unsafe {
+                source.drop_items(read, end);
+                drop_quietly_in_place(ptr::slice_from_raw_parts_mut(
+                    output.add(start),
+                    written - start,
+                ));
+            }
             self.record_failure(i, payload);
         }
     }
@@ -534,7 +548,7 @@ impl<T, R, S: Source<T>> MapWork<T, R, S> {
                         // written, within the buffer, and owned by nobody
                         // else.
                         unsafe {
-                            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+                            drop_quietly_in_place(ptr::slice_from_raw_parts_mut(
                                 self.output.add(start),
                                 end - start,
                             ));
@@ -665,41 +679,65 @@ pub(crate) enum Fed<T> {
     Panicked(Payload),
 }
 
-/// Drops the values in `slice`, passing over a panic of their `Drop`.
+/// Drops the values in `slice` one by one, each inside `catch_unwind`: a
+/// panic of a value's `Drop` is passed over, and the values after it are
+/// still dropped. This is how the pool drops what it throws away (a failed
+/// call's results, a failed chunk's leftovers, a refused call's items):
+/// one `drop_in_place` of the whole slice would go on dropping the rest
+/// while the first panic unwinds, and a second panicking `Drop` would then
+/// abort the process.
 ///
 /// # Safety
 ///
 /// `slice` holds initialized values that the caller owns and gives up.
 unsafe fn drop_quietly_in_place<T>(slice: *mut [T]) {
-    // SAFETY: guaranteed by the caller; a panic in one value's drop still
-    // drops the others.
-    let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(slice) }));
+    if !mem::needs_drop::<T>() {
+        return;
+    }
+    let first = slice.cast::<T>();
+    for i in 0..slice.len() {
+        // SAFETY: value `i` is initialized and the caller's to give up;
+        // each is dropped once.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            ptr::drop_in_place(first.add(i));
+        }));
+    }
 }
 
-/// Cleans up after a chunk whose function panicked: drops the items it had
-/// not yet moved out and the results it had written. Forgotten when the
-/// chunk succeeds.
-struct ChunkGuard<'a, T, R, S: Source<T>> {
-    work: &'a MapWork<T, R, S>,
-    start: usize,
-    /// The items `read..end` are still in the input buffer.
+/// Drops `values` as [`drop_quietly_in_place`] does, and frees their
+/// buffer.
+fn drop_vec_quietly<T>(mut values: Vec<T>) {
+    let slice = ptr::slice_from_raw_parts_mut(values.as_mut_ptr(), values.len());
+    // SAFETY: with the length set to zero the `Vec` no longer owns its
+    // values, so they are ours to drop; it still frees the buffer.
+    unsafe {
+        values.set_len(0);
+        drop_quietly_in_place(slice);
+    }
+}
+
+/// Drops a call's outcome, results or payload, quietly.
+fn drop_outcome_quietly<R>(outcome: Result<Vec<R>, Payload>) {
+    match outcome {
+        Ok(results) => drop_vec_quietly(results),
+        Err(payload) => drop_quietly(payload),
+    }
+}
+
+/// Where a chunk's loop is: the items `read..` are still in the source,
+/// and the results from the chunk's start to `written` are in the output
+/// buffer. If `f` panics, the unwinding drops it, and its `Drop` only
+/// stores the two indices in `stopped`, for `run_chunk` to drop the
+/// leftovers after the unwinding. Forgotten when the chunk succeeds.
+struct Progress<'a> {
     read: usize,
-    /// The results `start..written` are in the output buffer.
     written: usize,
-    end: usize,
+    stopped: &'a Cell<(usize, usize)>,
 }
 
-impl<T, R, S: Source<T>> Drop for ChunkGuard<'_, T, R, S> {
+impl Drop for Progress<'_> {
     fn drop(&mut self) {
-        // SAFETY: these items and results belong to this chunk alone, are
-        // initialized (see the field docs), and are dropped once, here.
-        unsafe {
-            self.work.source.drop_items(self.read, self.end);
-            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
-                self.work.output.add(self.start),
-                self.written - self.start,
-            ));
-        }
+        self.stopped.set((self.read, self.written));
     }
 }
 
@@ -945,7 +983,7 @@ where
         let rest = match fed {
             Fed::Done { rest } => rest,
             Fed::Panicked(payload) => {
-                drop_quietly(results);
+                drop_outcome_quietly(results);
                 panic::resume_unwind(payload);
             }
         };
@@ -962,11 +1000,11 @@ where
                 results
             }
             (Err(payload), more) => {
-                drop_quietly(more);
+                drop_outcome_quietly(more);
                 panic::resume_unwind(payload)
             }
             (Ok(results), Err(payload)) => {
-                drop_quietly(results);
+                drop_vec_quietly(results);
                 panic::resume_unwind(payload)
             }
         }
@@ -1085,7 +1123,7 @@ where
         let mut result = unsafe { self.work.finish() };
         if let (Err(payload), Ok(_)) = (dropped_f, &result) {
             // The closure's own `Drop` panicked: report that.
-            drop_quietly(std::mem::replace(&mut result, Err(payload)));
+            drop_outcome_quietly(mem::replace(&mut result, Err(payload)));
         }
         // SAFETY: only the thread that finished the last chunk gets here,
         // once.

@@ -44,6 +44,12 @@ use crate::sync::{Arc, thread};
 /// call reports it as `Err(TaskError)` from [`AsyncResult::get`]. Either
 /// way the pool keeps all its workers.
 ///
+/// The results a failed call had produced, and the items its failed chunk
+/// had not reached, are dropped by the pool, one by one: a panic in their
+/// `Drop` is passed over, and the payload reported is still the task's.
+/// An item's `Drop` that runs inside `f` (which owns the item) is part of
+/// the task: its panic is the task's panic.
+///
 /// # Nesting
 ///
 /// A task may use the pool that runs it (through a `&Pool` it borrows or an
