@@ -27,8 +27,9 @@
 //!
 //! **Dropping** a handle drops only its reference: the job still runs,
 //! stores its result, and the last reference (the job's or the handle's)
-//! frees the slot and the result in it. Nothing is cancelled, nothing
-//! leaks.
+//! frees the slot and the result in it, with the slot's `drop_unclaimed`
+//! (a `map_async` passes one that drops its results quietly, see
+//! `map.rs`). Nothing is cancelled, nothing leaks.
 //!
 //! # Memory ordering
 //!
@@ -64,6 +65,8 @@ pub(crate) struct Slot<R> {
     /// Written once by the completing job, before the state turns final;
     /// taken once by `AsyncResult::get`.
     result: UnsafeCell<Option<Result<R, TaskError>>>,
+    /// Drops a value that nobody took, with the slot.
+    drop_unclaimed: fn(R),
 }
 
 /// The cell is written only by the one completing job before the state
@@ -75,9 +78,17 @@ unsafe impl<R: Send> Sync for Slot<R> {}
 impl<R> Slot<R> {
     /// An empty slot.
     pub(crate) fn new() -> Self {
+        Self::dropping_with(drop)
+    }
+
+    /// An empty slot that drops a value nobody took with `drop_unclaimed`,
+    /// on whichever thread lets go of the slot last (the handle's or the
+    /// job's).
+    pub(crate) fn dropping_with(drop_unclaimed: fn(R)) -> Self {
         Self {
             state: AtomicU32::new(PENDING),
             result: UnsafeCell::new(None),
+            drop_unclaimed,
         }
     }
 
@@ -101,6 +112,14 @@ impl<R> Slot<R> {
     }
 }
 
+impl<R> Drop for Slot<R> {
+    fn drop(&mut self) {
+        if let Some(Ok(value)) = self.result.get_mut().take() {
+            (self.drop_unclaimed)(value);
+        }
+    }
+}
+
 /// A handle to the result of [`Pool::apply_async`](crate::Pool::apply_async),
 /// [`Pool::map_async`](crate::Pool::map_async) or
 /// [`Pool::starmap_async`](crate::Pool::starmap_async).
@@ -113,8 +132,11 @@ impl<R> Slot<R> {
 /// [`successful`](Self::successful) look without waiting.
 ///
 /// Dropping the handle neither cancels the work nor leaks it: the task
-/// runs, and its result is dropped with the last reference. Handles stay
-/// valid after the pool is closed, joined or dropped.
+/// runs, and its result is dropped with the last reference, the handle's
+/// or the finished job's. The results of a `map_async` or `starmap_async`
+/// that nobody took are dropped as a failed call's are: one by one, a
+/// panic of their `Drop` passed over. Handles stay valid after the pool is
+/// closed, joined or dropped.
 ///
 /// # Examples
 ///

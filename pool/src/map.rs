@@ -1043,7 +1043,8 @@ where
         let work = MapWork::new(items, chunksize);
         let chunks = work.chunks();
         let tickets = chunks.min(registry.workers());
-        let slot = Arc::new(Slot::new());
+        // Results nobody takes are thrown away like a failed call's.
+        let slot = Arc::new(Slot::dropping_with(drop_vec_quietly));
         let call = Arc::new(MapAsync {
             f: UnsafeCell::new(ManuallyDrop::new(f)),
             work,
