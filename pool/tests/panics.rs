@@ -444,6 +444,63 @@ fn a_call_refused_up_front_drops_its_function_and_input_once_and_says_the_pool_i
     );
 }
 
+/// A function that holds `held`, and panics with `Custom(FAILING)` on that
+/// item when `fail` is set; its results are armed values in `results`.
+fn holding_and_failing(
+    held: Bomb,
+    fail: bool,
+    results: &Arc<Ledger>,
+) -> impl Fn(usize) -> Bomb + Send + Sync + 'static {
+    let results = results.clone();
+    move |id: usize| {
+        let _held = &held;
+        if fail && id == FAILING {
+            panic::panic_any(Custom(FAILING));
+        }
+        Bomb::new(id, true, &results)
+    }
+}
+
+/// A blocking call drops its function once it is over, never while a
+/// panic unwinds, and the function's `Drop` panics here: after a task
+/// panicked, that panic is passed over and the task's payload raised;
+/// after the tasks succeeded, it is raised, and the results are dropped;
+/// after a refusal, it is passed over and "pool is closed" raised.
+#[test]
+fn a_blocking_call_drops_its_function_once_and_never_during_a_panic() {
+    in_child_process(
+        "a_blocking_call_drops_its_function_once_and_never_during_a_panic",
+        || {
+            let pool = Pool::new(2);
+            for fail in [true, false] {
+                let (held, results) = (Ledger::new(1), Ledger::new(ITEMS));
+                let f = holding_and_failing(Bomb::new(0, true, &held), fail, &results);
+                let payload = raised(|| pool.map_chunked(f, 0..ITEMS, 1));
+                if fail {
+                    assert_eq!(payload.downcast_ref::<Custom>(), Some(&Custom(FAILING)));
+                } else {
+                    let message = payload.downcast_ref::<String>().map(String::as_str);
+                    assert_eq!(message, Some(&*format!("{EXPECTED}: the drop of 0")));
+                    assert_eq!(results.made(), ITEMS);
+                }
+                held.assert_each_dropped_once("function's value");
+                results.assert_each_dropped_once("result");
+            }
+
+            let (held, results) = (Ledger::new(1), Ledger::new(ITEMS));
+            let f = holding_and_failing(Bomb::new(0, true, &held), false, &results);
+            let input = (0..ITEMS).filter(|_| true).inspect(|&id| {
+                if id == ITEMS - 1 {
+                    pool.close();
+                }
+            });
+            let payload = raised(|| pool.map(f, input));
+            assert_eq!(payload.downcast_ref::<&str>(), Some(&"pool is closed"));
+            held.assert_each_dropped_once("function's value");
+        },
+    );
+}
+
 /// The results of a `map_async` whose handle is gone before they are ready
 /// are dropped on the worker that finishes the call: each once, with the
 /// panics of their `Drop` passed over, and the pool keeps working.
