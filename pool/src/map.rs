@@ -706,7 +706,7 @@ unsafe fn drop_quietly_in_place<T>(slice: *mut [T]) {
 
 /// Drops `values` as [`drop_quietly_in_place`] does, and frees their
 /// buffer.
-fn drop_vec_quietly<T>(mut values: Vec<T>) {
+pub(crate) fn drop_vec_quietly<T>(mut values: Vec<T>) {
     let slice = ptr::slice_from_raw_parts_mut(values.as_mut_ptr(), values.len());
     // SAFETY: with the length set to zero the `Vec` no longer owns its
     // values, so they are ours to drop; it still frees the buffer.
@@ -1070,10 +1070,10 @@ where
             let call = unsafe { Arc::from_raw(this) };
             // SAFETY: nothing was pushed, so no chunk was claimed.
             unsafe { call.work.drop_unstarted() };
-            // SAFETY: `f` is dropped once, here; nobody else can reach it.
-            call.f.with_mut(|f| unsafe { ManuallyDrop::drop(&mut *f) });
+            // SAFETY: `f` is taken once, here; nobody else can reach it.
+            let f = call.f.with_mut(|f| unsafe { ManuallyDrop::take(&mut *f) });
             drop(call);
-            crate::pool::closed();
+            crate::pool::refuse(f, ());
         }
         AsyncResult::new(slot)
     }

@@ -14,7 +14,9 @@ use crate::async_result::{AsyncResult, Slot, drop_quietly};
 use crate::error::TaskError;
 use crate::job::JobRef;
 use crate::latch::CountLatch;
-use crate::map::{MapAsync, MapCall, check_chunksize, default_chunksize, map_blocking};
+use crate::map::{
+    MapAsync, MapCall, check_chunksize, default_chunksize, drop_vec_quietly, map_blocking,
+};
 use crate::registry::Registry;
 use crate::star::StarFn;
 use crate::sync::{Arc, thread};
@@ -44,11 +46,30 @@ use crate::sync::{Arc, thread};
 /// call reports it as `Err(TaskError)` from [`AsyncResult::get`]. Either
 /// way the pool keeps all its workers.
 ///
-/// The results a failed call had produced, and the items its failed chunk
-/// had not reached, are dropped by the pool, one by one: a panic in their
-/// `Drop` is passed over, and the payload reported is still the task's.
-/// An item's `Drop` that runs inside `f` (which owns the item) is part of
-/// the task: its panic is the task's panic.
+/// # Values whose `Drop` panics
+///
+/// The pool never drops a value it was given while a panic unwinds (a
+/// second panic there would abort the process), and a panicking `Drop`
+/// never hides a task's payload:
+///
+/// - The results a failed call had produced, the items its failed chunk
+///   had not reached, a refused call's items, and the results of a
+///   `map_async` that nobody took are dropped one by one, each panic of
+///   their `Drop` passed over.
+/// - A refused call drops its function and its input, quietly, before it
+///   panics with "pool is closed".
+/// - A blocking call drops its function when the call is over: after a
+///   panic, quietly, and the call's own panic is raised; after success, a
+///   panic of the function's `Drop` is raised, and the results are dropped
+///   quietly. Async calls report that panic as their `TaskError`.
+/// - An item's `Drop` that runs inside `f` (which owns the item) is part of
+///   the task: its panic is the task's panic.
+///
+/// What stays under Rust's ordinary rules: a refused call's input and the
+/// results handed back are each dropped as one value (a `Vec` whose
+/// elements' `Drop`s panic twice aborts, as any `Vec` does), and an input
+/// iterator that panics is dropped while its own panic unwinds, as in
+/// `iter.collect()`.
 ///
 /// # Nesting
 ///
@@ -162,8 +183,9 @@ impl Pool {
         R: Send,
         F: Fn(T) -> R + Sync,
     {
-        self.check_open_blocking();
-        map_blocking(&self.registry, &f, items.into_iter(), None)
+        self.blocking(f, items, |f, items| {
+            map_blocking(&self.registry, f, items.into_iter(), None)
+        })
     }
 
     /// [`map`](Self::map) with chunks of `chunksize` items (the last one
@@ -189,8 +211,9 @@ impl Pool {
         F: Fn(T) -> R + Sync,
     {
         check_chunksize(chunksize);
-        self.check_open_blocking();
-        map_blocking(&self.registry, &f, items.into_iter(), Some(chunksize))
+        self.blocking(f, items, |f, items| {
+            map_blocking(&self.registry, f, items.into_iter(), Some(chunksize))
+        })
     }
 
     /// [`map`](Self::map) over the elements of a slice, read in place:
@@ -222,9 +245,10 @@ impl Pool {
         R: Send,
         F: Fn(&'a T) -> R + Sync,
     {
-        self.check_open_blocking();
         let chunksize = default_chunksize(items.len(), self.workers());
-        MapCall::run_borrowed(&self.registry, &f, items, chunksize)
+        self.blocking(f, items, |f, items| {
+            MapCall::run_borrowed(&self.registry, f, items, chunksize)
+        })
     }
 
     /// [`map_slice`](Self::map_slice) with chunks of `chunksize` elements
@@ -248,8 +272,9 @@ impl Pool {
         F: Fn(&'a T) -> R + Sync,
     {
         check_chunksize(chunksize);
-        self.check_open_blocking();
-        MapCall::run_borrowed(&self.registry, &f, items, chunksize)
+        self.blocking(f, items, |f, items| {
+            MapCall::run_borrowed(&self.registry, f, items, chunksize)
+        })
     }
 
     /// Like [`map`](Self::map), but each item is a tuple of arguments, which
@@ -273,13 +298,14 @@ impl Pool {
         R: Send,
         F: StarFn<A, Output = R> + Sync,
     {
-        self.check_open_blocking();
-        map_blocking(
-            &self.registry,
-            &|args| f.call(args),
-            items.into_iter(),
-            None,
-        )
+        self.blocking(f, items, |f, items| {
+            map_blocking(
+                &self.registry,
+                &|args| f.call(args),
+                items.into_iter(),
+                None,
+            )
+        })
     }
 
     /// [`starmap`](Self::starmap) with chunks of `chunksize` items.
@@ -304,13 +330,14 @@ impl Pool {
         F: StarFn<A, Output = R> + Sync,
     {
         check_chunksize(chunksize);
-        self.check_open_blocking();
-        map_blocking(
-            &self.registry,
-            &|args| f.call(args),
-            items.into_iter(),
-            Some(chunksize),
-        )
+        self.blocking(f, items, |f, items| {
+            map_blocking(
+                &self.registry,
+                &|args| f.call(args),
+                items.into_iter(),
+                Some(chunksize),
+            )
+        })
     }
 
     /// Runs `f` with the arguments in the tuple `args` on a worker, and
@@ -343,7 +370,7 @@ impl Pool {
             // wait; run the task here (see "Nesting").
             return f.call(args);
         }
-        self.check_open();
+        let (f, args) = self.check_open(f, args);
         let job = ApplyJob {
             input: UnsafeCell::new(Some((f, args))),
             output: UnsafeCell::new(None),
@@ -355,7 +382,10 @@ impl Pool {
         // and `F` are `Send`, so the worker may take them.
         let job_ref = unsafe { JobRef::new(this.cast(), ApplyJob::<F, A, R>::execute) };
         if !self.registry.injector.push(job_ref, 1) {
-            closed();
+            // SAFETY: the job was not pushed, so its input is still ours.
+            let input = job.input.with_mut(|input| unsafe { (*input).take() });
+            let (f, args) = input.expect("an apply job is made with its input");
+            refuse(f, args);
         }
         // Returns only once the worker is done with `job`; cannot unwind.
         job.latch.wait();
@@ -394,7 +424,7 @@ impl Pool {
         R: Send + 'static,
         F: Fn(T) -> R + Send + Sync + 'static,
     {
-        self.check_open();
+        let (f, items) = self.check_open(f, items);
         let items: Vec<T> = items.into_iter().collect();
         let chunksize = default_chunksize(items.len(), self.workers());
         MapAsync::submit(&self.registry, f, items, chunksize)
@@ -426,7 +456,7 @@ impl Pool {
         F: Fn(T) -> R + Send + Sync + 'static,
     {
         check_chunksize(chunksize);
-        self.check_open();
+        let (f, items) = self.check_open(f, items);
         MapAsync::submit(&self.registry, f, items.into_iter().collect(), chunksize)
     }
 
@@ -451,7 +481,7 @@ impl Pool {
         R: Send + 'static,
         F: StarFn<A, Output = R> + Send + Sync + 'static,
     {
-        self.check_open();
+        let (f, items) = self.check_open(f, items);
         let items: Vec<A> = items.into_iter().collect();
         let chunksize = default_chunksize(items.len(), self.workers());
         MapAsync::submit(&self.registry, move |args| f.call(args), items, chunksize)
@@ -484,7 +514,7 @@ impl Pool {
         F: StarFn<A, Output = R> + Send + Sync + 'static,
     {
         check_chunksize(chunksize);
-        self.check_open();
+        let (f, items) = self.check_open(f, items);
         MapAsync::submit(
             &self.registry,
             move |args| f.call(args),
@@ -513,7 +543,7 @@ impl Pool {
         R: Send + 'static,
         F: StarFn<A, Output = R> + Send + Sync + 'static,
     {
-        self.check_open();
+        let (f, args) = self.check_open(f, args);
         let slot = Arc::new(Slot::new());
         let job = Box::into_raw(Box::new(HeapApply {
             f,
@@ -527,8 +557,9 @@ impl Pool {
         if !self.registry.injector.push(job_ref, 1) {
             // SAFETY: the job was not pushed, so the allocation is still
             // only ours.
-            drop(unsafe { Box::from_raw(job) });
-            closed();
+            let HeapApply { f, args, slot } = *unsafe { Box::from_raw(job) };
+            drop(slot);
+            refuse(f, args);
         }
         AsyncResult::new(slot)
     }
@@ -574,23 +605,47 @@ impl Pool {
         drop(self);
     }
 
-    /// Panics with "pool is closed" if it is.
+    /// Hands back `f` and `input` if the pool is open; otherwise refuses
+    /// the call (see [`refuse`]).
     #[inline]
     #[track_caller]
-    fn check_open(&self) {
+    fn check_open<F, I>(&self, f: F, input: I) -> (F, I) {
         if self.registry.injector.is_closed() {
-            closed();
+            refuse(f, input);
         }
+        (f, input)
     }
 
-    /// Like `check_open`, for blocking calls: those made on one of the
-    /// pool's own workers are part of accepted work and may go on after
-    /// `close` (see "Nesting").
-    #[inline]
+    /// Makes the blocking call `call` with `f` and `input`, and drops `f`
+    /// afterwards, never while a panic unwinds (a `Drop` that panicked
+    /// then would abort the process):
+    ///
+    /// - A call on a closed pool is refused (see [`refuse`]), unless it is
+    ///   made on one of the pool's own workers: then it is part of
+    ///   accepted work and goes on after `close` (see "Nesting").
+    /// - If the call panics (a task's payload, or "pool is closed" from a
+    ///   `close` that came while the input was collected), `f` is dropped
+    ///   quietly and the call's panic raised again.
+    /// - If `f`'s `Drop` panics after a call that succeeded, the results
+    ///   are dropped quietly and that panic is raised.
     #[track_caller]
-    fn check_open_blocking(&self) {
+    fn blocking<F, I, R>(&self, f: F, input: I, call: impl FnOnce(&F, I) -> Vec<R>) -> Vec<R> {
         if self.registry.injector.is_closed() && !self.registry.is_current_worker() {
-            closed();
+            refuse(f, input);
+        }
+        let results = match panic::catch_unwind(AssertUnwindSafe(|| call(&f, input))) {
+            Ok(results) => results,
+            Err(payload) => {
+                drop_quietly(f);
+                panic::resume_unwind(payload);
+            }
+        };
+        match panic::catch_unwind(AssertUnwindSafe(move || drop(f))) {
+            Ok(()) => results,
+            Err(payload) => {
+                drop_vec_quietly(results);
+                panic::resume_unwind(payload);
+            }
         }
     }
 }
@@ -600,6 +655,18 @@ impl Pool {
 #[track_caller]
 pub(crate) fn closed() -> ! {
     panic!("pool is closed")
+}
+
+/// Refuses a call on a closed pool: drops its function and its input, each
+/// inside `catch_unwind`, and then raises "pool is closed". Dropped while
+/// that panic unwinds, a value whose `Drop` panicked would abort the
+/// process.
+#[cold]
+#[track_caller]
+pub(crate) fn refuse<F, I>(f: F, input: I) -> ! {
+    drop_quietly(f);
+    drop_quietly(input);
+    closed()
 }
 
 impl Drop for Pool {
