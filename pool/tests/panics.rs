@@ -501,6 +501,48 @@ fn a_blocking_call_drops_its_function_once_and_never_during_a_panic() {
     );
 }
 
+/// `apply` and `apply_async` drop their function on the worker once the
+/// call is over, never while a panic unwinds, and the function's `Drop`
+/// panics here: after the task panicked, that panic is passed over and the
+/// task's payload reported; after the task returned, it is reported, and
+/// the value returned is dropped.
+#[test]
+fn apply_drops_its_function_once_and_never_during_a_panic() {
+    in_child_process(
+        "apply_drops_its_function_once_and_never_during_a_panic",
+        || {
+            let pool = Pool::new(1);
+            for (form, fail) in [("apply", true), ("apply", false)]
+                .into_iter()
+                .chain([("apply_async", true), ("apply_async", false)])
+            {
+                let (held, values) = (Ledger::new(1), Ledger::new(ITEMS));
+                let f = holding_and_failing(Bomb::new(0, true, &held), fail, &values);
+                let payload = if form == "apply" {
+                    raised(|| vec![pool.apply(f, (FAILING,))])
+                } else {
+                    let result = pool.apply_async(f, (FAILING,));
+                    result.get().expect_err("the call failed").into_panic()
+                };
+                if fail {
+                    assert_eq!(
+                        payload.downcast_ref::<Custom>(),
+                        Some(&Custom(FAILING)),
+                        "{form}"
+                    );
+                } else {
+                    let message = payload.downcast_ref::<String>().map(String::as_str);
+                    let expected = format!("{EXPECTED}: the drop of 0");
+                    assert_eq!(message, Some(&*expected), "{form}");
+                    assert_eq!(values.made(), 1, "{form}");
+                }
+                held.assert_each_dropped_once("function's value");
+                values.assert_each_dropped_once("value");
+            }
+        },
+    );
+}
+
 /// The results of a `map_async` whose handle is gone before they are ready
 /// are dropped on the worker that finishes the call: each once, with the
 /// panics of their `Drop` passed over, and the pool keeps working.
