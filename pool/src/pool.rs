@@ -58,10 +58,11 @@ use crate::sync::{Arc, thread};
 ///   their `Drop` passed over.
 /// - A refused call drops its function and its input, quietly, before it
 ///   panics with "pool is closed".
-/// - A blocking call drops its function when the call is over: after a
-///   panic, quietly, and the call's own panic is raised; after success, a
-///   panic of the function's `Drop` is raised, and the results are dropped
-///   quietly. Async calls report that panic as their `TaskError`.
+/// - Every call drops its function once the call is over: after a task
+///   panicked, quietly, and the task's panic is the one reported; after
+///   success, a panic of the function's `Drop` is reported (raised by a
+///   blocking call, as the `TaskError` of an async one), and the results
+///   are dropped quietly.
 /// - An item's `Drop` that runs inside `f` (which owns the item) is part of
 ///   the task: its panic is the task's panic.
 ///
@@ -368,7 +369,10 @@ impl Pool {
         if self.registry.is_current_worker() {
             // Nested: this thread is a worker of this pool and would only
             // wait; run the task here (see "Nesting").
-            return f.call(args);
+            return match call_then_drop(f, args) {
+                Ok(value) => value,
+                Err(payload) => panic::resume_unwind(payload),
+            };
         }
         let (f, args) = self.check_open(f, args);
         let job = ApplyJob {
@@ -738,13 +742,9 @@ where
             let job = unsafe { &*this };
             // SAFETY: only this execution touches `input`, once.
             let input = job.input.with_mut(|input| unsafe { (*input).take() });
-            let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
-                let (f, args) = input.expect("an apply job runs once");
-                let value = f.call(args);
-                // Dropped here, on the worker, before the caller wakes.
-                drop(f);
-                value
-            }));
+            let (f, args) = input.expect("an apply job runs once");
+            // `f` is dropped here, on the worker, before the caller wakes.
+            let outcome = call_then_drop(f, args);
             // SAFETY: the caller reads `output` only after the latch opens.
             job.output
                 .with_mut(|output| unsafe { *output = Some(outcome) });
@@ -752,6 +752,27 @@ where
         // SAFETY: the job is live until this count-down takes effect, and
         // not touched after it.
         unsafe { CountLatch::count_down(&raw const (*this).latch, 1) };
+    }
+}
+
+/// Calls `f` with `args`, then drops `f`, each inside `catch_unwind`, and
+/// returns the value or the task's panic. A panic of `f`'s `Drop` is passed
+/// over after a call that panicked; after a call that returned, it is the
+/// outcome, and the value is dropped quietly. Dropping `f` inside the
+/// call's `catch_unwind` would drop it, or the value, while a panic
+/// unwinds, and a second panic there aborts the process.
+fn call_then_drop<F: StarFn<A>, A>(f: F, args: A) -> std::thread::Result<F::Output> {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| f.call(args)));
+    let dropped = panic::catch_unwind(AssertUnwindSafe(move || drop(f)));
+    match (outcome, dropped) {
+        (Ok(value), Err(payload)) => {
+            drop_quietly(value);
+            Err(payload)
+        }
+        (outcome, dropped) => {
+            drop_quietly(dropped);
+            outcome
+        }
     }
 }
 
@@ -776,11 +797,7 @@ where
         // SAFETY: guaranteed by the contract above.
         let job = unsafe { Box::from_raw(this.cast::<Self>().cast_mut()) };
         let HeapApply { f, args, slot } = *job;
-        let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
-            let value = f.call(args);
-            drop(f);
-            value
-        }));
+        let outcome = call_then_drop(f, args);
         // SAFETY: the slot belongs to this job alone and is completed once.
         unsafe { slot.complete(outcome.map_err(TaskError::new)) };
         // If the handle is gone, this drops the result: keep a panicking
