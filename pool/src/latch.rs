@@ -40,11 +40,13 @@
 //!
 //! **Why the latch may vanish under the last job.** The call's frame, and
 //! the latch in it, can be freed the moment the waiter sees zero. So
-//! [`CountLatch::count_down`] takes a raw pointer, touches the word only
-//! through the `fetch_sub`, and after it uses the address only as the futex
-//! key of `wake_one`, which the kernel never dereferences (see
-//! `weft_futex::wake_one`). This is the hazard of rust-lang/rust#55005
-//! (`Arc::drop`), met the same way std's scoped threads meet it.
+//! [`CountLatch::count_down`] takes a raw pointer, derives the word's
+//! address from it (`&raw const`, no reference) while the latch is live,
+//! touches the word only through the `fetch_sub`, and after it uses that
+//! address only as the futex key of `wake_one`, which the kernel never
+//! dereferences (see `weft_futex::wake_one`). This is the hazard of
+//! rust-lang/rust#55005 (`Arc::drop`), met the same way std's scoped
+//! threads meet it.
 //!
 //! # Memory ordering
 //!
@@ -123,27 +125,32 @@ impl CountLatch {
     /// decrement, and the caller must not either.
     #[inline]
     pub unsafe fn count_down(this: *const Self, n: u32) {
-        // SAFETY: the caller guarantees `this` is live until the decrement
-        // below takes effect; the reference is not used after it.
-        let word = unsafe { &(*this).word };
+        // The word's address, taken while the latch is live: after the
+        // decrement it is the only thing of the latch this function uses.
+        // SAFETY: the caller guarantees `this` is live here; no reference
+        // is made.
+        let word = unsafe { &raw const (*this).word };
         // Release: pairs with the Acquire load in `wait`/`is_done`,
         // publishing the job's writes to the waiter.
-        let before = word.fetch_sub(n, Release);
+        // SAFETY: the latch is live until this decrement takes effect, and
+        // the reference made for the call is not used after it.
+        let before = unsafe { (*word).fetch_sub(n, Release) };
         debug_assert!(before & COUNT >= n, "latch counted down below zero");
         if before == SLEEPING | n {
             // The count is zero and the waiter sleeps, or is about to. The
-            // latch may already be gone: only its address is used here.
-            Self::wake(this);
+            // latch may already be gone: only the word's address is used.
+            Self::wake(word);
         }
     }
 
-    /// Wakes the waiter. Only the job that took the count to zero gets
-    /// here, and there is only one waiter, so one wake is enough.
+    /// Wakes the waiter sleeping on `word`, the latch's word, which may
+    /// dangle by now. Only the job that took the count to zero gets here,
+    /// and there is only one waiter, so one wake is enough.
     #[cold]
-    fn wake(this: *const Self) {
-        // `word` is the latch's only field, so the latch's address is the
-        // word's.
-        weft_futex::wake_one(this.cast::<AtomicU32>());
+    fn wake(word: *const AtomicU32) {
+        // `wake_one` takes a raw pointer and never dereferences it: the
+        // kernel (or loom's model) uses the address only as a key.
+        weft_futex::wake_one(word);
     }
 
     /// Blocks until the count reaches zero: spins a little, then sleeps on
