@@ -3,12 +3,15 @@
 //!
 //! This binary only reads the task name and hands the remaining arguments to
 //! that task's module, one file per task, in the style of rust-analyzer's
-//! xtask (the bench task keeps its parts in `bench/`). Its one dependency is
-//! `plotters`, with only the SVG backend and line series, which draws the
-//! bench report's chart; it still compiles in seconds.
+//! xtask (the bench and soak tasks keep their parts in `bench/` and
+//! `soak/`). Its dependencies are `plotters`, with only the SVG backend and
+//! line series, which draws the bench report's chart, and, for the soak
+//! test, the Weft primitives themselves and `rand`; it still compiles in
+//! seconds.
 
 mod bench;
 mod ci;
+mod soak;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -31,6 +34,12 @@ Tasks:
           FILTER            a bench target (`mutex`) or an id prefix (`mutex/contended`)
     ci
         Run the checks that CI runs.
+    soak [--secs N] [--seed S]
+        Run every primitive at once for N seconds (default 60) under a random
+        mix of operations and timeouts, checking invariants, with a watchdog
+        that fails any operation hung for 20 s.
+          --secs N          how long to run, in whole seconds
+          --seed S          seed of the random choices (default: random, printed)
     help
         Print this help.
 ";
@@ -45,6 +54,7 @@ fn main() -> ExitCode {
         }
         Some("bench") => bench::run(&args[1..]),
         Some("ci") => ci::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         Some(other) => Err(format!("unknown task `{other}`\n\n{HELP}")),
     };
     match result {
