@@ -12,11 +12,20 @@
 //! | `miri`   | the primitives' tests under Miri, strict provenance, 4 to 16 seeds each |
 //! | `tsan`   | the primitives' tests under ThreadSanitizer (`-Zbuild-std`) |
 //! | `examples` | `cargo run -p weft-algorithms --example NAME` for every file in `algorithms/examples/` |
+//! | `soak`   | `cargo run --release -p xtask -- soak --secs 60`: every primitive at once for a minute, with a watchdog (see `soak.rs`) |
 //! | `test`   | `cargo test --workspace`, the README's test command, last |
 //!
 //! `cargo xtask ci miri tsan` runs only the steps named. The loom, Miri and
 //! ThreadSanitizer builds each get their own target directory under
 //! `target/`, so they do not invalidate each other or the normal build.
+//!
+//! The soak runs in a child process built in release, not inside this one.
+//! Optimized, the primitives run at the speed users get them, with race
+//! windows as narrow as theirs, and make more operations in the minute
+//! (the debug assertions already run in the `test`, `miri` and `tsan`
+//! steps). And a hang ends only the child, through the watchdog's exit,
+//! while this process still reports the failed step and its time. The cost
+//! is one release build of xtask and the primitives.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -48,7 +57,7 @@ const MIRIFLAGS: &str = "-Zmiri-strict-provenance";
 
 /// All the steps, in the order they run.
 const STEPS: &[&str] = &[
-    "fmt", "clippy", "doc", "loom", "miri", "tsan", "examples", "test",
+    "fmt", "clippy", "doc", "loom", "miri", "tsan", "examples", "soak", "test",
 ];
 
 /// Runs the steps named in `args`, or all of them; stops at the first
@@ -84,6 +93,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             "miri" => miri()?,
             "tsan" => tsan()?,
             "examples" => examples()?,
+            "soak" => soak()?,
             "test" => test()?,
             _ => unreachable!("steps are checked above"),
         }
@@ -214,6 +224,24 @@ fn examples() -> Result<(), String> {
         run_cmd(cargo().args(["run", "-q", "-p", EXAMPLES_PACKAGE, "--example", name]))?;
     }
     Ok(())
+}
+
+/// How long CI's soak runs, in seconds.
+const SOAK_SECS: &str = "60";
+
+/// `cargo xtask soak` for [`SOAK_SECS`], in a release build of its own
+/// (see the module documentation for why).
+fn soak() -> Result<(), String> {
+    run_cmd(cargo().args([
+        "run",
+        "--release",
+        "-p",
+        "xtask",
+        "--",
+        "soak",
+        "--secs",
+        SOAK_SECS,
+    ]))
 }
 
 /// The README's test command, run last so the log ends on its summary.
