@@ -7,6 +7,8 @@
 //! ordering.
 #![cfg(loom)]
 
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
 use std::sync::atomic::Ordering::Relaxed;
 
 use weft_futex::UnsafeCell;
@@ -232,6 +234,92 @@ fn pool_close_races_async_get() {
             thread::spawn(move || pool.close())
         };
         assert_eq!(result.get().unwrap(), 3);
+        closer.join().unwrap();
+    });
+}
+
+/// Silences the "pool is closed" panics that the models below expect (one
+/// per refused execution), keeping the default report for every other.
+fn quiet_refusals() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&"pool is closed") {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Runs `submit` and returns its value, or `None` if the pool refused it
+/// with "pool is closed". Any other panic goes on unwinding: loom reports a
+/// deadlock by panicking in the blocked thread, and that must reach loom.
+fn unless_refused<T>(submit: impl FnOnce() -> T) -> Option<T> {
+    match panic::catch_unwind(AssertUnwindSafe(submit)) {
+        Ok(value) => Some(value),
+        Err(payload) if payload.downcast_ref::<&str>() == Some(&"pool is closed") => None,
+        Err(payload) => panic::resume_unwind(payload),
+    }
+}
+
+/// An `apply_async` racing a `close` from another thread, on a pool of one
+/// worker that may be asleep: the submission is either accepted, and then
+/// its task runs exactly once and its getter is woken, or refused with
+/// "pool is closed", and then the task never runs. Dropping the pool joins
+/// the worker either way, so nobody sleeps forever.
+#[test]
+fn pool_close_races_apply_async() {
+    quiet_refusals();
+    loom::model(|| {
+        let pool = Arc::new(Pool::new(1));
+        let closer = {
+            let pool = pool.clone();
+            thread::spawn(move || pool.close())
+        };
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counter = runs.clone();
+        let submitted =
+            unless_refused(|| pool.apply_async(move || counter.fetch_add(1, Relaxed), ()));
+        let accepted = submitted.is_some();
+        if let Some(result) = submitted {
+            assert_eq!(result.get().unwrap(), 0, "the task ran once");
+        }
+        closer.join().unwrap();
+        drop(pool);
+        // The join of the worker orders its increment before this load.
+        assert_eq!(runs.load(Relaxed), usize::from(accepted));
+    });
+}
+
+/// A blocking `map` from outside racing a `close`: accepted, it returns
+/// every result (its ticket runs before the worker may exit); refused, it
+/// raises "pool is closed" and nothing ran.
+#[test]
+fn pool_close_races_a_blocking_map() {
+    quiet_refusals();
+    loom::model(|| {
+        let pool = Arc::new(Pool::new(1));
+        let closer = {
+            let pool = pool.clone();
+            thread::spawn(move || pool.close())
+        };
+        let runs = AtomicUsize::new(0);
+        let mapped = unless_refused(|| {
+            pool.map_chunked(
+                |x: usize| {
+                    runs.fetch_add(1, Relaxed);
+                    x + 1
+                },
+                [1, 2],
+                1,
+            )
+        });
+        if let Some(results) = &mapped {
+            assert_eq!(results, &[2, 3]);
+        }
+        // The latch orders the chunks' increments before this load.
+        assert_eq!(runs.load(Relaxed), if mapped.is_some() { 2 } else { 0 });
         closer.join().unwrap();
     });
 }
