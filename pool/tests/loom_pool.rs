@@ -271,7 +271,7 @@ fn unless_refused<T>(submit: impl FnOnce() -> T) -> Option<T> {
 #[test]
 fn pool_close_races_apply_async() {
     quiet_refusals();
-    loom::model(|| {
+    model_two_preemptions(|| {
         let pool = Arc::new(Pool::new(1));
         let closer = {
             let pool = pool.clone();
@@ -298,7 +298,7 @@ fn pool_close_races_apply_async() {
 #[test]
 fn pool_close_races_a_blocking_map() {
     quiet_refusals();
-    loom::model(|| {
+    model_two_preemptions(|| {
         let pool = Arc::new(Pool::new(1));
         let closer = {
             let pool = pool.clone();
