@@ -53,9 +53,9 @@ use crate::sync::{Arc, thread};
 /// never hides a task's payload:
 ///
 /// - The results a failed call had produced, the items its failed chunk
-///   had not reached, a refused call's items, and the results of a
-///   `map_async` that nobody took are dropped one by one, each panic of
-///   their `Drop` passed over.
+///   had not reached, the items a refused call had already collected, and
+///   the results of a `map_async` that nobody took are dropped one by one,
+///   each panic of their `Drop` passed over.
 /// - A refused call drops its function and its input, quietly, before it
 ///   panics with "pool is closed".
 /// - Every call drops its function once the call is over: after a task

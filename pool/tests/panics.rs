@@ -1,8 +1,9 @@
 //! Values whose `Drop` panics, in the hands of the pool: the results a
-//! failed call throws away, the items a failed chunk never reached, the
-//! items of a refused call and the results nobody took. The pool drops
-//! each of them once, passes over the panics of their `Drop`, reports the
-//! task's own payload (or "pool is closed"), and keeps the process alive.
+//! failed call throws away, the items a failed chunk never reached, a
+//! refused call's function and items, a call's function, and the results
+//! nobody took. The pool drops each of them once, never while a panic
+//! unwinds, reports the task's own payload (or "pool is closed"), and
+//! keeps the process alive.
 //!
 //! A panic in a `Drop` that runs while another panic unwinds aborts the
 //! process, and so would take every other test down with it. So each case
