@@ -4,35 +4,69 @@
 //! loom believes runnable. So under `--cfg loom` the four operations run on
 //! this model, which keeps the kernel's contract and nothing more:
 //!
-//! - `wait(word, expected)` compares and enqueues *atomically*: both happen
-//!   under one loom `Mutex` (the kernel's hash-bucket lock), so a `wake` that
-//!   follows a change of the word either precedes the comparison (which then
-//!   sees the change) or finds the waiter in the queue.
+//! - `wait(word, expected)` compares and enqueues *atomically*: a `wake`
+//!   that follows a change of the word either comes before the comparison
+//!   (which then sees the change) or finds the waiter queued.
 //! - A waiter returns only when a `wake` on the same address dequeued it.
 //!   There are no spurious returns and no timeouts for `wait`, so a protocol
-//!   that forgets a wake leaves the waiter blocked on the model's `Condvar`
-//!   forever; when every thread is blocked, loom reports a deadlock.
+//!   that forgets a wake leaves the waiter blocked forever; when every
+//!   thread is blocked, loom reports a deadlock.
 //! - `wait_timeout` may time out at any point after it enqueued itself: it
 //!   yields once, and then returns `false` if no `wake` picked it meanwhile.
 //!   Loom explores both outcomes.
 //! - `wake_one` dequeues the oldest waiter on the address, `wake_all` every
 //!   one; a wake with nobody waiting does nothing (it is not remembered).
 //!
-//! The comparison loads the word with `Relaxed`, as the kernel promises no
-//! ordering to user code; protocols must order their data with their own
-//! atomics.
+//! # Waking orders nothing
+//!
+//! The kernel keeps its waiters in hash buckets, each under a lock that
+//! `wait` takes to compare and enqueue and `wake` takes to dequeue. The
+//! model keeps one loom `Mutex` per address for that, and with it the
+//! orderings a lock gives: a later waiter's comparison sees what a wake
+//! saw. But a thread woken from its sleep is not handed the waker's view of
+//! memory: the kernel promises no ordering to user code, so a woken thread
+//! must re-load its word with `Acquire` to see what the waker wrote.
+//!
+//! Every loom primitive that blocks a thread (`Mutex`, `Condvar`, `park`)
+//! passes the unblocker's view of memory to the thread it unblocks, which
+//! would hide a missing `Acquire`. So after enqueueing itself and leaving
+//! the bucket lock, a waiter first checks whether a wake has dequeued it
+//! already, and if so returns without touching anything the wake touched
+//! with ordering: the queue lives in a `std::sync::Mutex`, which loom does
+//! not see (loom runs one thread at a time and switches only inside its own
+//! operations, and the queue is never held across one), and the check and
+//! the dequeue each follow a `Relaxed` read-modify-write of one model-wide
+//! word, which orders nothing but makes loom see the two as dependent and
+//! explore both orders. Only a waiter not woken by then sleeps on its
+//! bucket's loom `Condvar`, which a wake notifies. Loom explores both
+//! paths, so a protocol that relies on the wake for ordering fails the
+//! model in the first.
+//!
+//! (Entering that check is a point where loom may switch threads, counted
+//! against `LOOM_MAX_PREEMPTIONS` like any other; a `yield_now` there would
+//! be free and multiply the schedules loom explores many times over.)
 
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use loom::sync::atomic::AtomicU32;
-use loom::sync::{Condvar, Mutex};
+use loom::sync::{Condvar, Mutex, MutexGuard};
 
-/// The model's futex queues: one `Mutex` standing for the kernel's bucket
-/// locks, and one `Condvar` on which every waiter sleeps until dequeued.
+/// The model's bookkeeping; see the module documentation.
 struct Futexes {
-    queue: Mutex<Queue>,
-    dequeued: Condvar,
+    /// The word whose `Relaxed` read-modify-writes make loom see a dequeue
+    /// and a waiter's check as dependent.
+    kernel: AtomicU32,
+    /// The kernel's buckets: one per address, made on first use.
+    buckets: std::sync::Mutex<Vec<(usize, std::sync::Arc<Bucket>)>>,
+    /// The queue proper, out of loom's sight.
+    queue: std::sync::Mutex<Queue>,
+}
+
+/// One address's lock, and the condition variable its sleepers block on.
+struct Bucket {
+    lock: Mutex<()>,
+    woken: Condvar,
 }
 
 #[derive(Default)]
@@ -65,63 +99,120 @@ impl Queue {
 loom::lazy_static! {
     // Created anew for every execution of a loom model.
     static ref FUTEXES: Futexes = Futexes {
-        queue: Mutex::new(Queue::default()),
-        dequeued: Condvar::new(),
+        kernel: AtomicU32::new(0),
+        buckets: std::sync::Mutex::new(Vec::new()),
+        queue: std::sync::Mutex::new(Queue::default()),
     };
 }
 
-/// See `weft_futex::wait` outside loom; here, blocks until a `wake` on
+impl Futexes {
+    /// The bucket of `address`.
+    fn bucket(&self, address: usize) -> std::sync::Arc<Bucket> {
+        let mut buckets = self.buckets.lock().expect("never poisoned");
+        if let Some((_, bucket)) = buckets.iter().find(|(a, _)| *a == address) {
+            return bucket.clone();
+        }
+        let bucket = std::sync::Arc::new(Bucket {
+            lock: Mutex::new(()),
+            woken: Condvar::new(),
+        });
+        buckets.push((address, bucket.clone()));
+        bucket
+    }
+
+    /// Runs `step` on the queue right after a `Relaxed` read-modify-write
+    /// of `kernel`, the loom operation at which loom may switch threads;
+    /// `step` itself runs before any other thread and orders nothing.
+    fn step<R>(&self, step: impl FnOnce(&mut Queue) -> R) -> R {
+        self.kernel.fetch_add(1, Relaxed);
+        step(&mut self.queue.lock().expect("never poisoned"))
+    }
+
+    /// Under the bucket lock, compares `word` with `expected` and, if equal,
+    /// enqueues the caller; returns the ticket, or `None` if the word
+    /// differed.
+    fn compare_and_enqueue(&self, word: &AtomicU32, expected: u32) -> Option<u64> {
+        let bucket = self.bucket(address(word));
+        let _locked = lock(&bucket);
+        // Relaxed: the kernel's comparison orders nothing beyond its lock.
+        if word.load(Relaxed) != expected {
+            return None;
+        }
+        Some(self.step(|queue| queue.enqueue(address(word))))
+    }
+
+    /// Under the bucket lock of `address`, dequeues its oldest waiter, or
+    /// every one, and tells the bucket's sleepers.
+    fn dequeue(&self, address: usize, all: bool) {
+        let bucket = self.bucket(address);
+        let _locked = lock(&bucket);
+        let dequeued = self.step(|queue| {
+            let before = queue.waiting.len();
+            if all {
+                queue.waiting.retain(|&(a, _)| a != address);
+            } else if let Some(i) = queue.waiting.iter().position(|&(a, _)| a == address) {
+                queue.waiting.remove(i);
+            }
+            queue.waiting.len() != before
+        });
+        if dequeued {
+            bucket.woken.notify_all();
+        }
+    }
+}
+
+/// See `weft_futex::wait` outside loom; here, waits until a `wake` on
 /// `word` dequeues this thread.
 pub fn wait(word: &AtomicU32, expected: u32) {
     let futexes = &*FUTEXES;
-    let mut queue = futexes.queue.lock().unwrap();
-    if word.load(Relaxed) != expected {
+    let Some(ticket) = futexes.compare_and_enqueue(word, expected) else {
+        return;
+    };
+    // A wake that came since the enqueue returns this thread with no
+    // ordering from it.
+    if !futexes.step(|queue| queue.is_queued(ticket)) {
         return;
     }
-    let ticket = queue.enqueue(address(word));
-    while queue.is_queued(ticket) {
-        queue = futexes.dequeued.wait(queue).unwrap();
+    let bucket = futexes.bucket(address(word));
+    let mut locked = lock(&bucket);
+    while futexes
+        .queue
+        .lock()
+        .expect("never poisoned")
+        .is_queued(ticket)
+    {
+        locked = bucket.woken.wait(locked).expect("never poisoned");
     }
 }
 
 /// Like [`wait`], but may time out at any point after enqueueing; returns
-/// `false` when it did.
+/// `false` when it did. Woken or not, it returns with no ordering from a
+/// wake.
 pub fn wait_timeout(word: &AtomicU32, expected: u32, _timeout: Duration) -> bool {
     let futexes = &*FUTEXES;
-    let ticket = {
-        let mut queue = futexes.queue.lock().unwrap();
-        if word.load(Relaxed) != expected {
-            return true;
-        }
-        queue.enqueue(address(word))
+    let Some(ticket) = futexes.compare_and_enqueue(word, expected) else {
+        return true;
     };
     // The deadline may pass now, or after any number of other steps.
     loom::thread::yield_now();
-    let timed_out = futexes.queue.lock().unwrap().remove(ticket);
+    let timed_out = futexes.step(|queue| queue.remove(ticket));
     !timed_out
 }
 
-/// Dequeues the oldest waiter on `word`, if any.
+/// Dequeues the oldest waiter on `word`, if any. `word` is only a key: it is
+/// never dereferenced, as the kernel never does.
 pub fn wake_one(word: *const AtomicU32) {
-    let futexes = &*FUTEXES;
-    let mut queue = futexes.queue.lock().unwrap();
-    let address = word as usize;
-    if let Some(i) = queue.waiting.iter().position(|&(a, _)| a == address) {
-        queue.waiting.remove(i);
-        futexes.dequeued.notify_all();
-    }
+    FUTEXES.dequeue(word as usize, false);
 }
 
-/// Dequeues every waiter on `word`.
+/// Dequeues every waiter on `word`; as for [`wake_one`], `word` is only a
+/// key.
 pub fn wake_all(word: *const AtomicU32) {
-    let futexes = &*FUTEXES;
-    let mut queue = futexes.queue.lock().unwrap();
-    let address = word as usize;
-    let before = queue.waiting.len();
-    queue.waiting.retain(|&(a, _)| a != address);
-    if queue.waiting.len() != before {
-        futexes.dequeued.notify_all();
-    }
+    FUTEXES.dequeue(word as usize, true);
+}
+
+fn lock(bucket: &Bucket) -> MutexGuard<'_, ()> {
+    bucket.lock.lock().expect("never poisoned")
 }
 
 fn address(word: &AtomicU32) -> usize {

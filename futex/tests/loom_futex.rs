@@ -1,9 +1,11 @@
-//! The loom futex model: it must let a correct protocol finish and must
-//! catch a protocol that forgets to wake.
+//! The loom futex model: it must let a correct protocol finish, and must
+//! catch a protocol that forgets to wake or that relies on the wake for
+//! ordering.
 #![cfg(loom)]
 
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
+use weft_futex::UnsafeCell;
 use weft_futex::atomic::AtomicU32;
 use weft_futex::loom::{self, sync::Arc, thread};
 
@@ -87,5 +89,71 @@ fn model_catches_missing_wake() {
     assert!(
         stderr.contains("deadlock") || stdout.contains("deadlock"),
         "the model failed, but not with a deadlock:\n{stdout}\n{stderr}"
+    );
+}
+
+/// A flag that publishes data, whose waiter re-reads the flag after waking
+/// with `Relaxed` instead of `Acquire`. Its check before sleeping is right,
+/// so the bug shows only when the waiter sleeps and is woken: the model
+/// must then give it no view of the waker's writes, and loom must report
+/// the unsynchronized read of the data. Runs in a child process, started by
+/// `model_catches_missing_acquire_after_wake`.
+#[test]
+#[ignore = "expected to fail; run by model_catches_missing_acquire_after_wake"]
+fn relaxed_reload_after_wake() {
+    loom::model(|| {
+        let shared = Arc::new((AtomicU32::new(0), UnsafeCell::new(0u32)));
+        let waiter = {
+            let shared = shared.clone();
+            thread::spawn(move || {
+                let (flag, data) = &*shared;
+                // Acquire: pairs with the Release store below.
+                if flag.load(Acquire) == 0 {
+                    loop {
+                        weft_futex::wait(flag, 0);
+                        // The bug: this load should be Acquire.
+                        if flag.load(Relaxed) != 0 {
+                            break;
+                        }
+                    }
+                }
+                // SAFETY: none; loom checks that the write below happens
+                // before this read, which is the point of the model.
+                data.with(|d| unsafe { *d })
+            })
+        };
+        let (flag, data) = &*shared;
+        // SAFETY: the waiter reads the cell only after it sees the flag.
+        data.with_mut(|d| unsafe { *d = 7 });
+        flag.store(1, Release);
+        weft_futex::wake_one(flag);
+        assert_eq!(waiter.join().unwrap(), 7);
+    });
+}
+
+/// Runs `relaxed_reload_after_wake` in its own process and requires loom to
+/// fail it: a wake must not carry the waker's writes to the woken thread.
+#[test]
+fn model_catches_missing_acquire_after_wake() {
+    let exe = std::env::current_exe().unwrap();
+    let output = std::process::Command::new(exe)
+        .args([
+            "relaxed_reload_after_wake",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("LOOM_MAX_PREEMPTIONS", "2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !output.status.success(),
+        "the protocol without Acquire after its wake passed the model:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("Causality violation") || stdout.contains("Causality violation"),
+        "the model failed, but not on the unsynchronized read:\n{stdout}\n{stderr}"
     );
 }
