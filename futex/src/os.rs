@@ -52,7 +52,10 @@ pub fn wake_all(word: *const AtomicU32) {
 /// On Linux this is `FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG` with an
 /// absolute `CLOCK_MONOTONIC` deadline, computed once, so a wait interrupted
 /// by a signal (`EINTR`) resumes with the time it has left rather than
-/// starting over. Elsewhere there is no timed futex in `atomic-wait`, and
+/// starting over. Any error other than a timeout, an interruption or a word
+/// that no longer held `expected` means a broken invariant (a bad address or
+/// deadline): the process prints the error and aborts, rather than return
+/// and leave its caller looping at full speed. Elsewhere there is no timed futex in `atomic-wait`, and
 /// this polls the word with a backoff that grows from 1 µs to 1 ms; a
 /// `wake_*` that does not change the word is then noticed only at the
 /// deadline. Every Weft primitive changes the word before it wakes.
@@ -69,9 +72,17 @@ mod imp {
 
     pub(super) fn wait_timeout(word: &AtomicU32, expected: u32, timeout: Duration) -> bool {
         let deadline = monotonic_now().and_then(|now| add(now, timeout));
-        let deadline_ptr = deadline
-            .as_ref()
-            .map_or(ptr::null(), |ts| ts as *const libc::timespec);
+        wait_until(word, expected, deadline.as_ref())
+    }
+
+    /// Sleeps while `*word == expected` until the absolute `CLOCK_MONOTONIC`
+    /// time `deadline`, or without one; returns `false` if it passed.
+    pub(super) fn wait_until(
+        word: &AtomicU32,
+        expected: u32,
+        deadline: Option<&libc::timespec>,
+    ) -> bool {
+        let deadline_ptr = deadline.map_or(ptr::null(), |ts| ts as *const libc::timespec);
         loop {
             // Relaxed: only a shortcut; the kernel compares again.
             if word.load(Relaxed) != expected {
@@ -81,7 +92,7 @@ mod imp {
             // requires.
             // SAFETY: `word` is a live `AtomicU32` for the whole call and the
             // kernel only reads it; `deadline_ptr` is null or points to a
-            // `timespec` on this stack frame.
+            // `timespec` that the caller's borrow keeps alive.
             let r = unsafe {
                 libc::syscall(
                     libc::SYS_futex,
@@ -99,8 +110,21 @@ mod imp {
             match std::io::Error::last_os_error().raw_os_error() {
                 Some(libc::EINTR) => continue,
                 Some(libc::ETIMEDOUT) => return false,
-                // EAGAIN: the word no longer held `expected`.
-                _ => return true,
+                // The word no longer held `expected`.
+                Some(libc::EAGAIN) => return true,
+                // Nothing else can happen with a valid word and deadline;
+                // returning would send the caller round its loop at full
+                // speed forever.
+                errno => {
+                    eprintln!(
+                        "weft-futex: futex(FUTEX_WAIT_BITSET) failed unexpectedly: {}",
+                        errno.map_or_else(
+                            || "no error code".to_owned(),
+                            |e| std::io::Error::from_raw_os_error(e).to_string()
+                        )
+                    );
+                    std::process::abort();
+                }
             }
         }
     }
@@ -150,6 +174,60 @@ mod imp {
             std::thread::sleep(nap.min(timeout - elapsed));
             nap = (nap * 2).min(MAX_NAP);
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux", not(miri)))]
+mod tests {
+    use std::process::Command;
+    use std::sync::atomic::AtomicU32;
+
+    /// Not a test on its own: run by
+    /// `an_unexpected_futex_error_aborts_the_process` in a child process. A
+    /// deadline with a nanosecond field of two seconds makes the kernel
+    /// answer `EINVAL`.
+    #[test]
+    #[ignore = "aborts on purpose; run by an_unexpected_futex_error_aborts_the_process"]
+    fn wait_with_an_invalid_deadline() {
+        let word = AtomicU32::new(0);
+        let invalid = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 2_000_000_000,
+        };
+        let returned = super::imp::wait_until(&word, 0, Some(&invalid));
+        println!("wait_until returned {returned}");
+    }
+
+    #[test]
+    fn an_unexpected_futex_error_aborts_the_process() {
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "os::tests::wait_with_an_invalid_deadline",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stdout.contains("1 filtered out") || stdout.contains("running 1 test"),
+            "the child did not run the test:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            !stdout.contains("wait_until returned"),
+            "the futex error was returned to the caller:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            !output.status.success(),
+            "the child succeeded:\n{stdout}\n{stderr}"
+        );
+        assert!(
+            stderr.contains("futex(FUTEX_WAIT_BITSET) failed unexpectedly")
+                && stderr.contains("Invalid argument"),
+            "the abort does not name the error:\n{stderr}"
+        );
     }
 }
 
