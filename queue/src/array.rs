@@ -93,7 +93,8 @@ pub(crate) enum PopFail {
     Closed,
 }
 
-/// A bounded lock-free MPMC queue.
+/// A bounded MPMC queue without locks (see the module documentation for
+/// the one wait it has: a pop on a claimed slot not yet written).
 pub(crate) struct Array<T> {
     /// Next position to read.
     head: CachePadded<AtomicUsize>,

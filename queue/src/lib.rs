@@ -11,8 +11,13 @@
 //!   the last handle on either side drops.
 //!
 //! The bounded queue is Vyukov's ring of stamped slots (`src/array.rs`),
-//! the unbounded one a linked list of blocks (`src/list.rs`), both
-//! lock-free. A thread that must wait spins briefly and then sleeps on a
+//! the unbounded one a linked list of blocks (`src/list.rs`). Both claim a
+//! place with one compare-and-swap and take no lock, but neither is
+//! lock-free in the strict sense, as crossbeam's queues are not: a push
+//! claims its slot and then writes it, and a pop that reaches a claimed slot
+//! before it is written waits for that producer to finish (a few
+//! instructions, unless the producer is descheduled right there). A thread
+//! that must wait spins briefly and then sleeps on a
 //! futex word that the other side bumps (`src/signal.rs`), so a push or pop
 //! with nobody waiting makes no system call, and a sleeping thread costs
 //! nothing. The rendezvous channel is a small monitor (`src/zero.rs`). Each

@@ -243,7 +243,8 @@ struct Position<T> {
     block: AtomicPtr<Block<T>>,
 }
 
-/// An unbounded lock-free MPMC queue.
+/// An unbounded MPMC queue without locks; like the bounded one, a pop on a
+/// claimed slot not yet written waits for its producer.
 pub(crate) struct List<T> {
     head: CachePadded<Position<T>>,
     tail: CachePadded<Position<T>>,

@@ -1,4 +1,4 @@
-//! [`Queue`]: the lock-free flavors plus blocking and closing.
+//! [`Queue`]: the flavors, which only try, plus blocking and closing.
 //!
 //! The flavors ([`crate::array`], bounded, and [`crate::list`], unbounded)
 //! only know how to try. This layer adds waiting: a push that finds the
@@ -34,8 +34,11 @@ enum Flavor<T> {
 ///
 /// Every method takes `&self`, so a queue is shared by reference (or in an
 /// `Arc`) between any number of producers and consumers. Values come out in
-/// the order their pushes completed; in particular the values of one
-/// producer come out in the order it pushed them.
+/// the order their pushes claimed a place at the tail, a single atomic step
+/// inside each push: so the values of one producer come out in the order it
+/// pushed them, and a push that returned before another began comes out
+/// before it. Two pushes that overlap come out in the order they claimed
+/// their places, which need not be the order in which they return.
 ///
 /// A queue is open until [`close`](Self::close): then pushes fail and hand
 /// their value back, while pops still drain what is queued and report the
