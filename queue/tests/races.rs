@@ -1,0 +1,221 @@
+//! The races of `loom_queue.rs` and `loom_channel.rs` in which a blocked
+//! thread must wake because the other side went away (a close, the last
+//! handle dropped) or because its timeout raced that, run with real
+//! threads. Each scenario runs for [`ROUNDS`] rounds: in some the other
+//! side pauses first, so that the waiter is asleep when it acts, and in the
+//! others the two start together. Under Miri (run with many seeds) the
+//! rounds also explore weak-memory outcomes that loom does not model.
+#![cfg(not(loom))]
+
+use std::panic::resume_unwind;
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use weft_queue::{
+    PopTimeoutError, PushError, PushTimeoutError, Queue, RecvError, SendError, bounded, unbounded,
+};
+
+/// Rounds per scenario.
+const ROUNDS: usize = if cfg!(miri) { 4 } else { 200 };
+
+/// How long the other side pauses, in the rounds where it does, before it
+/// acts: long enough for the waiter to go to sleep.
+const PAUSE: Duration = Duration::from_millis(1);
+
+/// The short timeout of a timed call: about the pause, so that the timeout
+/// and the other side's action race.
+const SHORT: Duration = Duration::from_millis(1);
+
+/// A timeout that never expires within a test (it outlasts [`DEADLINE`]):
+/// only the other side can end the wait.
+const NEVER: Duration = Duration::from_secs(24 * 3600);
+
+/// How long a round may run before it counts as hung. Under Miri the clock
+/// is virtual, ticking with each step interpreted, so there the deadline is
+/// far longer: it catches a deadlock, where Miri skips ahead to the earliest
+/// timeout, and nothing slow.
+const DEADLINE: Duration = Duration::from_secs(if cfg!(miri) { 3600 } else { 60 });
+
+/// A blocked `push` on a full queue wakes when the queue closes and hands
+/// its value back; the value queued before stays for the consumers.
+#[test]
+fn close_wakes_a_producer_blocked_on_full() {
+    rounds("close_wakes_a_producer_blocked_on_full", |round| {
+        let q = Arc::new(Queue::bounded(1));
+        q.push(0u32).unwrap();
+        let producer = {
+            let q = q.clone();
+            thread::spawn(move || q.push(1))
+        };
+        pause(round);
+        q.close();
+        assert_eq!(producer.join().unwrap(), Err(PushError(1)));
+        assert_eq!(q.pop(), Some(0));
+        assert_eq!(q.pop(), None);
+    });
+}
+
+/// A blocked `pop` on an empty queue, bounded or unbounded, wakes when the
+/// queue closes and returns `None`.
+#[test]
+fn close_wakes_a_consumer_blocked_on_empty() {
+    rounds("close_wakes_a_consumer_blocked_on_empty", |round| {
+        let q: Arc<Queue<u32>> = Arc::new(if round % 4 < 2 {
+            Queue::bounded(1)
+        } else {
+            Queue::unbounded()
+        });
+        let consumer = {
+            let q = q.clone();
+            thread::spawn(move || q.pop())
+        };
+        pause(round);
+        q.close();
+        assert_eq!(consumer.join().unwrap(), None);
+    });
+}
+
+/// `push_timeout` on a full queue racing `close`: the value comes back,
+/// as `Closed` or, if the short timeout expired first, as `Timeout`; with a
+/// timeout that never expires, only as `Closed`. The queued value stays.
+#[test]
+fn close_races_push_timeout() {
+    rounds("close_races_push_timeout", |round| {
+        let q = Arc::new(Queue::bounded(1));
+        q.push(0u32).unwrap();
+        let timeout = timeout(round);
+        let producer = {
+            let q = q.clone();
+            thread::spawn(move || q.push_timeout(1, timeout))
+        };
+        pause(round);
+        q.close();
+        match producer.join().unwrap() {
+            Err(PushTimeoutError::Closed(1)) => {}
+            Err(PushTimeoutError::Timeout(1)) if timeout == SHORT => {}
+            other => panic!("round {round}: the value must come back, got {other:?}"),
+        }
+        assert_eq!(q.pop(), Some(0));
+        assert_eq!(q.pop(), None);
+    });
+}
+
+/// `pop_timeout` on an empty queue racing `close`: it returns without a
+/// value, as `Closed` or, if the short timeout expired first, as `Timeout`;
+/// with a timeout that never expires, only as `Closed`.
+#[test]
+fn close_races_pop_timeout() {
+    rounds("close_races_pop_timeout", |round| {
+        let q: Arc<Queue<u32>> = Arc::new(Queue::bounded(1));
+        let timeout = timeout(round);
+        let consumer = {
+            let q = q.clone();
+            thread::spawn(move || q.pop_timeout(timeout))
+        };
+        pause(round);
+        q.close();
+        match consumer.join().unwrap() {
+            Err(PopTimeoutError::Closed) => {}
+            Err(PopTimeoutError::Timeout) if timeout == SHORT => {}
+            other => panic!("round {round}: expected Closed, got {other:?}"),
+        }
+    });
+}
+
+/// A sender blocked on a full `bounded(1)` channel wakes when the last
+/// receiver drops, and gets its value back.
+#[test]
+fn last_receiver_drop_wakes_a_sender_blocked_on_full() {
+    rounds(
+        "last_receiver_drop_wakes_a_sender_blocked_on_full",
+        |round| {
+            let (tx, rx) = bounded(1);
+            tx.send(0u32).unwrap();
+            let sender = thread::spawn(move || tx.send(1));
+            pause(round);
+            drop(rx);
+            assert_eq!(sender.join().unwrap(), Err(SendError(1)));
+        },
+    );
+}
+
+/// A receiver blocked on an empty channel, bounded or unbounded, wakes when
+/// the last sender drops.
+#[test]
+fn last_sender_drop_wakes_a_receiver_blocked_on_empty() {
+    rounds(
+        "last_sender_drop_wakes_a_receiver_blocked_on_empty",
+        |round| {
+            let (tx, rx) = if round % 4 < 2 {
+                bounded::<u32>(1)
+            } else {
+                unbounded()
+            };
+            let receiver = thread::spawn(move || rx.recv());
+            pause(round);
+            drop(tx);
+            assert_eq!(receiver.join().unwrap(), Err(RecvError));
+        },
+    );
+}
+
+/// Rendezvous: a sender waiting for a receiver wakes when the last
+/// receiver drops, and gets its value back.
+#[test]
+fn rendezvous_sender_wakes_when_the_receiver_drops() {
+    rounds("rendezvous_sender_wakes_when_the_receiver_drops", |round| {
+        let (tx, rx) = bounded(0);
+        let sender = thread::spawn(move || tx.send(1u32));
+        pause(round);
+        drop(rx);
+        assert_eq!(sender.join().unwrap(), Err(SendError(1)));
+    });
+}
+
+/// Rendezvous: a receiver waiting for a sender wakes when the last sender
+/// drops.
+#[test]
+fn rendezvous_receiver_wakes_when_the_sender_drops() {
+    rounds("rendezvous_receiver_wakes_when_the_sender_drops", |round| {
+        let (tx, rx) = bounded::<u32>(0);
+        let receiver = thread::spawn(move || rx.recv());
+        pause(round);
+        drop(tx);
+        assert_eq!(receiver.join().unwrap(), Err(RecvError));
+    });
+}
+
+/// Runs `scenario(round)` for every round, each on a thread of its own;
+/// fails, naming the scenario and the round, if one has not finished by
+/// [`DEADLINE`] (a waiter was never woken).
+fn rounds(name: &str, scenario: fn(usize)) {
+    for round in 0..ROUNDS {
+        let (done, finished) = mpsc::channel::<()>();
+        let runner = thread::spawn(move || {
+            // `done` drops when the round ends, however it ends.
+            let _done = done;
+            scenario(round);
+        });
+        if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(DEADLINE) {
+            panic!("{name}, round {round}: not finished after {DEADLINE:?}; a thread is stuck");
+        }
+        if let Err(panic) = runner.join() {
+            resume_unwind(panic);
+        }
+    }
+}
+
+/// In odd rounds the other side pauses before it acts, so that the waiter
+/// is asleep by then; in even rounds the two race from the start.
+fn pause(round: usize) {
+    if round % 2 == 1 {
+        thread::sleep(PAUSE);
+    }
+}
+
+/// The timeout of a timed call: [`SHORT`] in the first two rounds of every
+/// four (with and without the pause), [`NEVER`] in the other two.
+fn timeout(round: usize) -> Duration {
+    if round % 4 < 2 { SHORT } else { NEVER }
+}
