@@ -1,0 +1,156 @@
+//! The races of `loom_pool.rs` in which a pool's `close` races a
+//! submission, run with real threads: accepted work runs exactly once and
+//! its caller is woken; refused work raises "pool is closed" and never
+//! runs. Each scenario runs for [`ROUNDS`] rounds: in some the closer
+//! pauses first, so that the worker and the caller are asleep when it
+//! closes, in some the submitter pauses, so that the close usually comes
+//! first, and in the others the two start together. Under Miri (run with
+//! many seeds) the rounds also explore weak-memory outcomes that loom does
+//! not model.
+#![cfg(not(loom))]
+
+use std::panic::{self, AssertUnwindSafe, resume_unwind};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Once, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use weft_pool::Pool;
+
+/// Rounds per scenario.
+const ROUNDS: usize = if cfg!(miri) { 4 } else { 200 };
+
+/// How long one side pauses, in the rounds where it does, before it acts:
+/// long enough for the other side to finish, or to go to sleep.
+const PAUSE: Duration = Duration::from_millis(1);
+
+/// How long a round may run before it counts as hung. Under Miri the clock
+/// is virtual, ticking with each step interpreted, so there the deadline is
+/// far longer: it catches a deadlock, where Miri skips ahead to the earliest
+/// timeout, and nothing slow.
+const DEADLINE: Duration = Duration::from_secs(if cfg!(miri) { 3600 } else { 60 });
+
+/// An `apply_async` racing a `close` from another thread, on a pool of one
+/// worker that may be asleep: accepted, its task runs exactly once and its
+/// getter is woken; refused with "pool is closed", the task never runs.
+/// Dropping the pool joins the worker either way.
+#[test]
+fn pool_close_races_apply_async() {
+    rounds("pool_close_races_apply_async", |round| {
+        let pool = Pool::new(1);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let accepted = thread::scope(|t| {
+            t.spawn(|| {
+                pause_if(round % 3 == 1);
+                pool.close();
+            });
+            pause_if(round % 3 == 2);
+            let counter = runs.clone();
+            let submitted =
+                unless_refused(|| pool.apply_async(move || counter.fetch_add(1, Relaxed), ()));
+            let accepted = submitted.is_some();
+            if let Some(result) = submitted {
+                assert_eq!(result.get().unwrap(), 0, "round {round}: the task ran once");
+            }
+            accepted
+        });
+        drop(pool);
+        // The join of the worker orders its increment before this load.
+        assert_eq!(
+            runs.load(Relaxed),
+            usize::from(accepted),
+            "round {round}: accepted {accepted}"
+        );
+    });
+}
+
+/// A blocking `map` from outside racing a `close` on a pool of one worker:
+/// accepted, it returns every result, each item mapped once; refused, it
+/// raises "pool is closed" and nothing ran.
+#[test]
+fn pool_close_races_a_blocking_map() {
+    rounds("pool_close_races_a_blocking_map", |round| {
+        let pool = Pool::new(1);
+        let runs = AtomicUsize::new(0);
+        let mapped = thread::scope(|t| {
+            t.spawn(|| {
+                pause_if(round % 3 == 1);
+                pool.close();
+            });
+            pause_if(round % 3 == 2);
+            unless_refused(|| {
+                pool.map_chunked(
+                    |x: usize| {
+                        runs.fetch_add(1, Relaxed);
+                        x + 1
+                    },
+                    [1, 2],
+                    1,
+                )
+            })
+        });
+        if let Some(results) = &mapped {
+            assert_eq!(results, &[2, 3], "round {round}");
+        }
+        // The latch orders the chunks' increments before this load.
+        assert_eq!(
+            runs.load(Relaxed),
+            if mapped.is_some() { 2 } else { 0 },
+            "round {round}: mapped {mapped:?}"
+        );
+        drop(pool);
+    });
+}
+
+/// Runs `submit` and returns its value, or `None` if the pool refused it
+/// with "pool is closed". Any other panic goes on unwinding.
+fn unless_refused<T>(submit: impl FnOnce() -> T) -> Option<T> {
+    quiet_refusals();
+    match panic::catch_unwind(AssertUnwindSafe(submit)) {
+        Ok(value) => Some(value),
+        Err(payload) if payload.downcast_ref::<&str>() == Some(&"pool is closed") => None,
+        Err(payload) => resume_unwind(payload),
+    }
+}
+
+/// Silences the "pool is closed" panics that the tests expect (one per
+/// refused submission), keeping the default report for every other.
+fn quiet_refusals() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&"pool is closed") {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Runs `scenario(round)` for every round, each on a thread of its own;
+/// fails, naming the scenario and the round, if one has not finished by
+/// [`DEADLINE`] (a waiter was never woken, or a worker never exited).
+fn rounds(name: &str, scenario: fn(usize)) {
+    for round in 0..ROUNDS {
+        let (done, finished) = mpsc::channel::<()>();
+        let runner = thread::spawn(move || {
+            // `done` drops when the round ends, however it ends.
+            let _done = done;
+            scenario(round);
+        });
+        if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(DEADLINE) {
+            panic!("{name}, round {round}: not finished after {DEADLINE:?}; a thread is stuck");
+        }
+        if let Err(panic) = runner.join() {
+            resume_unwind(panic);
+        }
+    }
+}
+
+/// Pauses for [`PAUSE`] if `yes`.
+fn pause_if(yes: bool) {
+    if yes {
+        thread::sleep(PAUSE);
+    }
+}
