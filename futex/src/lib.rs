@@ -22,6 +22,42 @@
 //! `model` module): a primitive that forgets a wake leaves a thread asleep
 //! forever, and loom reports the deadlock.
 //!
+//! # Per operating system
+//!
+//! Each supported OS gets its kernel's own calls, made directly. Any other
+//! target fails to compile, rather than fall back to spinning (`--cfg loom`
+//! builds anywhere: the model needs no kernel).
+//!
+//! | OS | `wait`, `wait_timeout` | `wake_one` / `wake_all` | the timeout, as |
+//! |----|------------------------|-------------------------|-----------------|
+//! | Linux, Android | `futex(FUTEX_WAIT_BITSET)` | `futex(FUTEX_WAKE)` | an absolute `CLOCK_MONOTONIC` deadline |
+//! | FreeBSD | `_umtx_op(UMTX_OP_WAIT_UINT_PRIVATE)` | `_umtx_op(UMTX_OP_WAKE_PRIVATE)` | an absolute `CLOCK_MONOTONIC` deadline in a `_umtx_time` |
+//! | Windows | `WaitOnAddress` | `WakeByAddressSingle` / `WakeByAddressAll` | the milliseconds left, rounded up |
+//! | macOS 14.4+, iOS 17.4+ | `os_sync_wait_on_address` / `_with_timeout` | `os_sync_wake_by_address_any` / `_all` | the nanoseconds left |
+//! | older macOS and iOS | `__ulock_wait(UL_COMPARE_AND_WAIT)` | `__ulock_wake` | the microseconds left, rounded up |
+//!
+//! Every one of them sleeps on the word itself, process-private. The timed
+//! wait needs these calls anyway, and `wait` is the same call without a
+//! deadline, so each OS's four operations sit together in one file
+//! (`src/os/`), with one rule for errors: a timeout or an interruption is
+//! handled, anything else aborts (see [`wait_timeout`]). The `atomic-wait`
+//! crate makes the same untimed calls on Linux, FreeBSD and Windows, but on
+//! macOS it waits through libc++'s `std::atomic<T>::wait`, which sleeps on a
+//! counter in a table of its own rather than on the word: a direct timed
+//! wait on the word would not see its wakes, and Miri cannot run libc++.
+//!
+//! On macOS and iOS the `os_sync` functions are the public interface and
+//! are used where they exist, found by name at run time with `dlsym` and
+//! cached in an atomic pointer, as std's `weak!` does (naming them outright
+//! would stop the program from loading on an older OS). Before that,
+//! `__ulock_wait` and `__ulock_wake` are the private calls underneath, the
+//! ones libc++ and libdispatch use; std avoids them because App Store review
+//! refuses private interfaces.
+//!
+//! Under Miri every call above but `__ulock_*` runs on Miri's model of it,
+//! so Weft's tests run under Miri for each OS's targets (on Apple's, Miri's
+//! `dlsym` finds the `os_sync` functions).
+//!
 //! # When to use this crate
 //!
 //! Only to build a blocking primitive. To *use* one, pick

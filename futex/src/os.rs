@@ -1,8 +1,38 @@
-//! The real futex: `atomic-wait` for waiting and waking, and the Linux
-//! `futex(2)` system call for waiting with a deadline.
+//! The real futex: one module per operating system, each calling that
+//! kernel's own wait and wake (the crate documentation has the table).
 
 use std::sync::atomic::AtomicU32;
 use std::time::Duration;
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[path = "os/linux.rs"]
+mod imp;
+
+#[cfg(windows)]
+#[path = "os/windows.rs"]
+mod imp;
+
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+#[path = "os/apple.rs"]
+mod imp;
+
+#[cfg(target_os = "freebsd")]
+#[path = "os/freebsd.rs"]
+mod imp;
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    windows,
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+)))]
+compile_error!(
+    "weft-futex supports Linux, Android, Windows, macOS, iOS and FreeBSD: \
+     it needs the kernel's futex wait with a timeout, and elsewhere it would \
+     have to spin"
+);
 
 /// Blocks while `*word == expected`.
 ///
@@ -20,7 +50,7 @@ use std::time::Duration;
 /// word with the ordering they need after it returns.
 #[inline]
 pub fn wait(word: &AtomicU32, expected: u32) {
-    atomic_wait::wait(word, expected);
+    imp::wait(word, expected, None);
 }
 
 /// Wakes at most one thread blocked in [`wait`] or [`wait_timeout`] on
@@ -28,11 +58,11 @@ pub fn wait(word: &AtomicU32, expected: u32) {
 ///
 /// It takes a raw pointer because the word may already be freed by the time
 /// the waker calls this (a barrier is dropped as soon as its last waiter
-/// returns): the kernel only uses the address as a key and never
-/// dereferences it, so that is allowed.
+/// returns): every supported kernel only uses the address as a key and
+/// never dereferences it, so that is allowed.
 #[inline]
 pub fn wake_one(word: *const AtomicU32) {
-    atomic_wait::wake_one(word);
+    imp::wake_one(word);
 }
 
 /// Wakes every thread blocked in [`wait`] or [`wait_timeout`] on `word`.
@@ -40,144 +70,70 @@ pub fn wake_one(word: *const AtomicU32) {
 /// As with [`wake_one`], `word` may dangle.
 #[inline]
 pub fn wake_all(word: *const AtomicU32) {
-    atomic_wait::wake_all(word);
+    imp::wake_all(word);
 }
 
 /// Blocks while `*word == expected`, for at most `timeout`.
 ///
 /// Returns `false` if the timeout passed, and `true` otherwise: woken, the
-/// word did not hold `expected`, or a spurious return. A `timeout` too large
-/// to represent waits without a deadline.
+/// word did not hold `expected`, or a spurious return. The thread sleeps in
+/// the kernel for the whole wait; nothing polls.
 ///
-/// On Linux this is `FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG` with an
-/// absolute `CLOCK_MONOTONIC` deadline, computed once, so a wait interrupted
-/// by a signal (`EINTR`) resumes with the time it has left rather than
-/// starting over. Any error other than a timeout, an interruption or a word
-/// that no longer held `expected` means a broken invariant (a bad address or
-/// deadline): the process prints the error and aborts, rather than return
-/// and leave its caller looping at full speed. Elsewhere there is no timed futex in `atomic-wait`, and
-/// this polls the word with a backoff that grows from 1 µs to 1 ms; a
-/// `wake_*` that does not change the word is then noticed only at the
-/// deadline. Every Weft primitive changes the word before it wakes.
+/// `false` always means the whole `timeout` has passed by [`Instant`]'s
+/// clock: a wait interrupted by a signal resumes with the time it has left,
+/// and a kernel that counts in coarser units (milliseconds on Windows,
+/// microseconds for macOS's older call) is given the time left rounded up,
+/// and asked again if it still returns early. A `timeout` too large to
+/// represent waits without a deadline.
+///
+/// Any error other than a timeout, an interruption or a word that no longer
+/// held `expected` means a broken invariant (a bad address or deadline): the
+/// process prints the error and aborts, rather than return and leave its
+/// caller looping at full speed.
+///
+/// [`Instant`]: std::time::Instant
 pub fn wait_timeout(word: &AtomicU32, expected: u32, timeout: Duration) -> bool {
-    imp::wait_timeout(word, expected, timeout)
+    imp::wait(word, expected, Some(timeout))
 }
 
-#[cfg(target_os = "linux")]
-mod imp {
-    use std::ptr;
-    use std::sync::atomic::AtomicU32;
-    use std::sync::atomic::Ordering::Relaxed;
-    use std::time::Duration;
-
-    pub(super) fn wait_timeout(word: &AtomicU32, expected: u32, timeout: Duration) -> bool {
-        let deadline = monotonic_now().and_then(|now| add(now, timeout));
-        wait_until(word, expected, deadline.as_ref())
-    }
-
-    /// Sleeps while `*word == expected` until the absolute `CLOCK_MONOTONIC`
-    /// time `deadline`, or without one; returns `false` if it passed.
-    pub(super) fn wait_until(
-        word: &AtomicU32,
-        expected: u32,
-        deadline: Option<&libc::timespec>,
-    ) -> bool {
-        let deadline_ptr = deadline.map_or(ptr::null(), |ts| ts as *const libc::timespec);
-        loop {
-            // Relaxed: only a shortcut; the kernel compares again.
-            if word.load(Relaxed) != expected {
-                return true;
-            }
-            // The bitset argument is the "match any" mask FUTEX_WAIT_BITSET
-            // requires.
-            // SAFETY: `word` is a live `AtomicU32` for the whole call and the
-            // kernel only reads it; `deadline_ptr` is null or points to a
-            // `timespec` that the caller's borrow keeps alive.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_futex,
-                    word.as_ptr(),
-                    libc::FUTEX_WAIT_BITSET | libc::FUTEX_PRIVATE_FLAG,
-                    expected,
-                    deadline_ptr,
-                    ptr::null::<u32>(),
-                    !0u32,
-                )
-            };
-            if r == 0 {
-                return true;
-            }
-            match std::io::Error::last_os_error().raw_os_error() {
-                Some(libc::EINTR) => continue,
-                Some(libc::ETIMEDOUT) => return false,
-                // The word no longer held `expected`.
-                Some(libc::EAGAIN) => return true,
-                // Nothing else can happen with a valid word and deadline;
-                // returning would send the caller round its loop at full
-                // speed forever.
-                errno => {
-                    eprintln!(
-                        "weft-futex: futex(FUTEX_WAIT_BITSET) failed unexpectedly: {}",
-                        errno.map_or_else(
-                            || "no error code".to_owned(),
-                            |e| std::io::Error::from_raw_os_error(e).to_string()
-                        )
-                    );
-                    std::process::abort();
-                }
-            }
-        }
-    }
-
-    fn monotonic_now() -> Option<libc::timespec> {
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `now` is a valid, writable `timespec`.
-        let r = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-        (r == 0).then_some(now)
-    }
-
-    /// `now + timeout`, or `None` when that does not fit in a `timespec`.
-    fn add(now: libc::timespec, timeout: Duration) -> Option<libc::timespec> {
-        let secs = libc::time_t::try_from(timeout.as_secs()).ok()?;
-        let mut tv_sec = now.tv_sec.checked_add(secs)?;
-        let mut tv_nsec = now.tv_nsec + libc::c_long::from(timeout.subsec_nanos() as i32);
-        if tv_nsec >= 1_000_000_000 {
-            tv_nsec -= 1_000_000_000;
-            tv_sec = tv_sec.checked_add(1)?;
-        }
-        Some(libc::timespec { tv_sec, tv_nsec })
-    }
+/// Prints that the kernel call `call` failed with `error` and aborts.
+///
+/// No valid word and deadline lead here; returning instead would send the
+/// caller round its wait loop at full speed forever.
+#[cold]
+fn unexpected(call: &str, error: std::io::Error) -> ! {
+    eprintln!("weft-futex: {call} failed unexpectedly: {error}");
+    std::process::abort();
 }
 
-#[cfg(not(target_os = "linux"))]
-mod imp {
-    use std::sync::atomic::AtomicU32;
-    use std::sync::atomic::Ordering::Relaxed;
-    use std::time::{Duration, Instant};
-
-    pub(super) fn wait_timeout(word: &AtomicU32, expected: u32, timeout: Duration) -> bool {
-        const MAX_NAP: Duration = Duration::from_millis(1);
-        let start = Instant::now();
-        let mut nap = Duration::from_micros(1);
-        loop {
-            // Relaxed: the caller reloads with its own ordering.
-            if word.load(Relaxed) != expected {
-                return true;
-            }
-            let elapsed = start.elapsed();
-            if elapsed >= timeout {
-                return false;
-            }
-            std::thread::sleep(nap.min(timeout - elapsed));
-            nap = (nap * 2).min(MAX_NAP);
-        }
+/// The absolute `CLOCK_MONOTONIC` time `timeout` from now, or `None` when it
+/// does not fit in a `timespec` (then the caller waits without one).
+///
+/// Linux and FreeBSD take this absolute deadline, computed once, so that a
+/// wait interrupted by a signal resumes with the time it has left rather
+/// than starting over.
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+fn monotonic_deadline(timeout: Duration) -> Option<libc::timespec> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable `timespec`.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) } != 0 {
+        return None;
     }
+    let secs = libc::time_t::try_from(timeout.as_secs()).ok()?;
+    let mut tv_sec = now.tv_sec.checked_add(secs)?;
+    // Below 2·10⁹, so it fits a `c_long` even where that has 32 bits.
+    let mut tv_nsec = now.tv_nsec + timeout.subsec_nanos() as libc::c_long;
+    if tv_nsec >= 1_000_000_000 {
+        tv_nsec -= 1_000_000_000;
+        tv_sec = tv_sec.checked_add(1)?;
+    }
+    Some(libc::timespec { tv_sec, tv_nsec })
 }
 
-#[cfg(all(test, target_os = "linux", not(miri)))]
+#[cfg(all(test, any(target_os = "linux", target_os = "android"), not(miri)))]
 mod tests {
     use std::process::Command;
     use std::sync::atomic::AtomicU32;

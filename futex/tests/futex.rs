@@ -71,6 +71,61 @@ fn wait_timeout_times_out() {
     assert!(start.elapsed() >= Duration::from_millis(30));
 }
 
+/// Windows counts timeouts in milliseconds and macOS's older call in
+/// microseconds: a timeout between two units must be rounded up, never down.
+#[test]
+fn a_timed_wait_nobody_wakes_never_ends_before_its_timeout() {
+    let word = AtomicU32::new(7);
+    for timeout in [
+        Duration::from_nanos(1),
+        Duration::from_nanos(1_500),
+        Duration::from_micros(999),
+        Duration::from_micros(1_500),
+        Duration::from_millis(12),
+    ] {
+        let start = Instant::now();
+        let woken = weft_futex::wait_timeout(&word, 7, timeout);
+        let elapsed = start.elapsed();
+        assert!(
+            !woken,
+            "nobody woke the word, yet a {timeout:?} wait said it was woken"
+        );
+        assert!(
+            elapsed >= timeout,
+            "a {timeout:?} wait timed out after {elapsed:?}"
+        );
+    }
+}
+
+#[test]
+fn a_zero_timeout_only_compares() {
+    let word = AtomicU32::new(7);
+    assert!(!weft_futex::wait_timeout(&word, 7, Duration::ZERO));
+    assert!(weft_futex::wait_timeout(&word, 8, Duration::ZERO));
+}
+
+#[test]
+fn a_timed_wait_sleeps_instead_of_polling() {
+    let word = AtomicU32::new(0);
+    let timeout = Duration::from_millis(200);
+    let cpu = thread::scope(|s| {
+        s.spawn(|| {
+            let before = weft_futex::thread_cpu_time()?;
+            assert!(!weft_futex::wait_timeout(&word, 0, timeout));
+            Some(weft_futex::thread_cpu_time()? - before)
+        })
+        .join()
+        .unwrap()
+    });
+    // `None` where the OS does not tell a thread's CPU time, and under Miri.
+    if let Some(cpu) = cpu {
+        assert!(
+            cpu < timeout / 4,
+            "a {timeout:?} timed wait used {cpu:?} of CPU time"
+        );
+    }
+}
+
 #[test]
 fn wait_timeout_is_woken_before_deadline() {
     let word = AtomicU32::new(0);
@@ -104,6 +159,26 @@ fn huge_timeout_waits_without_deadline() {
         thread::sleep(Duration::from_millis(10));
         word.store(1, Release);
         weft_futex::wake_all(&word);
+    });
+}
+
+/// Beyond what one kernel call can take (about 49 days on Windows, 71
+/// minutes for macOS's older call) but within `Instant`'s range: the wait
+/// is cut into several calls, and a wake still ends it.
+#[test]
+fn a_timeout_beyond_one_kernel_call_is_woken_like_any_other() {
+    let word = AtomicU32::new(0);
+    let timeout = Duration::from_secs(u64::from(u32::MAX));
+    thread::scope(|s| {
+        s.spawn(|| {
+            // Acquire: pairs with the Release store below.
+            while word.load(Acquire) == 0 {
+                assert!(weft_futex::wait_timeout(&word, 0, timeout));
+            }
+        });
+        thread::sleep(Duration::from_millis(10));
+        word.store(1, Release);
+        weft_futex::wake_one(&word);
     });
 }
 
