@@ -2,8 +2,9 @@
 //!
 //! This file holds one test so that it runs alone in its process: it
 //! measures the whole process's CPU time, which other tests running in
-//! parallel would add to.
-#![cfg(not(loom))]
+//! parallel would add to. It reads that time with Linux's
+//! `CLOCK_PROCESS_CPUTIME_ID`, so it is built on Linux only.
+#![cfg(all(target_os = "linux", not(loom)))]
 
 use std::thread;
 use std::time::Duration;
@@ -11,7 +12,6 @@ use std::time::Duration;
 use weft_pool::Pool;
 
 /// The CPU time used so far by every thread of this process.
-#[cfg(target_os = "linux")]
 fn process_cpu_time() -> Duration {
     let mut now = libc::timespec {
         tv_sec: 0,
@@ -24,7 +24,6 @@ fn process_cpu_time() -> Duration {
 }
 
 #[test]
-#[cfg(target_os = "linux")]
 #[cfg_attr(miri, ignore = "Miri cannot read the process's CPU time")]
 fn an_idle_pool_uses_no_cpu() {
     let pool = Pool::new(4);
