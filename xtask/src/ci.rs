@@ -7,6 +7,8 @@
 //! |----------|--------------|
 //! | `fmt`    | `cargo fmt --all --check` |
 //! | `clippy` | `cargo clippy --workspace --all-targets -- -D warnings` |
+//! | `targets` | the same clippy, library crates' code and tests, `--target` each of Windows, macOS, FreeBSD, 32-bit and Arm Linux |
+//! | `msrv`   | `cargo check --lib` of the library crates on the `rust-version` of the root `Cargo.toml` |
 //! | `doc`    | `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings` |
 //! | `loom`   | the `tests/loom_*.rs` models, `--cfg loom`, release, `LOOM_MAX_PREEMPTIONS`, through nextest |
 //! | `miri`   | the primitives' tests under Miri, strict provenance, 4 to 16 seeds each |
@@ -15,9 +17,11 @@
 //! | `soak`   | `cargo run --release -p xtask -- soak --secs 60`: every primitive at once for a minute, with a watchdog (see `soak.rs`) |
 //! | `test`   | `cargo test --workspace`, the README's test command, last |
 //!
-//! `cargo xtask ci miri tsan` runs only the steps named. The loom, Miri and
-//! ThreadSanitizer builds each get their own target directory under
-//! `target/`, so they do not invalidate each other or the normal build.
+//! `cargo xtask ci miri tsan` runs only the steps named. The other-target,
+//! MSRV, loom, Miri and ThreadSanitizer builds each get their own target
+//! directory under `target/`, so they do not invalidate each other or the
+//! normal build. The steps that need a toolchain, target or component add it
+//! with rustup first, if it is missing.
 //!
 //! The soak runs in a child process built in release, not inside this one.
 //! Optimized, the primitives run at the speed users get them, with race
@@ -55,9 +59,20 @@ const LOOM_MAX_PREEMPTIONS: &str = "3";
 /// Miri's flags besides the seeds: strict provenance.
 const MIRIFLAGS: &str = "-Zmiri-strict-provenance";
 
+/// The targets besides the host that the library crates are checked for:
+/// the other futex back ends (Windows, macOS, FreeBSD), a 32-bit Linux and
+/// an Arm Linux.
+const TARGETS: &[&str] = &[
+    "x86_64-pc-windows-msvc",
+    "aarch64-apple-darwin",
+    "x86_64-unknown-freebsd",
+    "i686-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+];
+
 /// All the steps, in the order they run.
 const STEPS: &[&str] = &[
-    "fmt", "clippy", "doc", "loom", "miri", "tsan", "examples", "soak", "test",
+    "fmt", "clippy", "targets", "msrv", "doc", "loom", "miri", "tsan", "examples", "soak", "test",
 ];
 
 /// Runs the steps named in `args`, or all of them; stops at the first
@@ -88,6 +103,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         match step {
             "fmt" => fmt()?,
             "clippy" => clippy()?,
+            "targets" => targets()?,
+            "msrv" => msrv()?,
             "doc" => doc()?,
             "loom" => loom()?,
             "miri" => miri()?,
@@ -120,6 +137,50 @@ fn clippy() -> Result<(), String> {
         "-D",
         "warnings",
     ]))
+}
+
+/// Clippy on each of [`TARGETS`], over the library crates' code and tests:
+/// code under another OS's `cfg` is otherwise never compiled here. Checking
+/// needs only each target's standard library, not its linker. Every target
+/// is checked, and the step fails naming those that did not pass.
+fn targets() -> Result<(), String> {
+    ensure_targets()?;
+    let target_dir = target_dir()?.join("targets");
+    let mut failed = Vec::new();
+    for &target in TARGETS {
+        println!("--> target `{target}`");
+        let checked = run_cmd(
+            cargo()
+                .args(["clippy", "--lib", "--tests", "--target", target])
+                .args(package_args())
+                .args(["--", "-D", "warnings"])
+                .env("CARGO_TARGET_DIR", &target_dir),
+        );
+        if let Err(e) = checked {
+            eprintln!("{e}");
+            failed.push(target);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("clippy failed for {}", failed.join(", ")))
+    }
+}
+
+/// `cargo check` of the library crates on the oldest Rust they promise, the
+/// workspace's `rust-version`. Only `--lib`: the promise is to users of the
+/// crates, who build only the libraries; the tests and their
+/// dev-dependencies may use a newer Rust.
+fn msrv() -> Result<(), String> {
+    let toolchain = rust_version()?;
+    ensure_toolchain(&toolchain)?;
+    run_cmd(
+        toolchain_cargo(&toolchain)
+            .args(["check", "--lib"])
+            .args(package_args())
+            .env("CARGO_TARGET_DIR", target_dir()?.join("msrv")),
+    )
 }
 
 fn doc() -> Result<(), String> {
@@ -285,6 +346,65 @@ fn ensure_nightly_components() -> Result<(), String> {
     ]))
 }
 
+/// Adds the [`TARGETS`] missing from the toolchain this task runs on
+/// (rustup, started by our cargo, finds it in `RUSTUP_TOOLCHAIN`).
+fn ensure_targets() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    let list = String::from_utf8_lossy(&installed.stdout);
+    let missing: Vec<&str> = TARGETS
+        .iter()
+        .copied()
+        .filter(|t| !list.lines().any(|l| l == *t))
+        .collect();
+    if installed.status.success() && missing.is_empty() {
+        return Ok(());
+    }
+    println!("adding targets: {}", missing.join(" "));
+    run_cmd(
+        Command::new("rustup")
+            .args(["target", "add"])
+            .args(&missing),
+    )
+}
+
+/// Installs `toolchain` (`1.85`), with the minimal profile, if missing.
+fn ensure_toolchain(toolchain: &str) -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    let prefix = format!("{toolchain}-");
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.starts_with(&prefix))
+    {
+        return Ok(());
+    }
+    println!("installing toolchain {toolchain}");
+    run_cmd(Command::new("rustup").args([
+        "toolchain",
+        "install",
+        toolchain,
+        "--profile",
+        "minimal",
+    ]))
+}
+
+/// The workspace's `rust-version`, from the root `Cargo.toml`.
+fn rust_version() -> Result<String, String> {
+    let path = workspace_root().join("Cargo.toml");
+    let manifest = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .map(|v| v.trim_matches('"').to_owned())
+        .ok_or_else(|| format!("no `rust-version` in {}", path.display()))
+}
+
 fn has_nextest() -> bool {
     cargo()
         .args(["nextest", "--version"])
@@ -313,11 +433,16 @@ fn cargo() -> Command {
     cmd
 }
 
-/// Cargo on the nightly toolchain, through rustup (`$CARGO` is the stable
-/// toolchain's own binary and does not understand `+nightly`).
+/// Cargo on the nightly toolchain.
 fn nightly_cargo() -> Command {
+    toolchain_cargo("nightly")
+}
+
+/// Cargo on `toolchain`, through rustup (`$CARGO` is the stable toolchain's
+/// own binary and does not understand `+nightly`).
+fn toolchain_cargo(toolchain: &str) -> Command {
     let mut cmd = Command::new("rustup");
-    cmd.args(["run", "nightly", "cargo"])
+    cmd.args(["run", toolchain, "cargo"])
         .current_dir(workspace_root());
     // The stable cargo that started us exports its own toolchain and flags.
     cmd.env_remove("RUSTUP_TOOLCHAIN").env_remove("RUSTC");
