@@ -11,7 +11,7 @@
 //! | `msrv`   | `cargo check --lib` of the library crates on the `rust-version` of the root `Cargo.toml` |
 //! | `doc`    | `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings` |
 //! | `loom`   | the `tests/loom_*.rs` models, `--cfg loom`, release, `LOOM_MAX_PREEMPTIONS`, through nextest |
-//! | `miri`   | the primitives' tests under Miri, strict provenance, 4 to 16 seeds each |
+//! | `miri`   | the primitives' tests under Miri, strict provenance, 4 to 16 seeds each; then the `tests/races.rs` files with 32 seeds |
 //! | `tsan`   | the primitives' tests under ThreadSanitizer (`-Zbuild-std`) |
 //! | `examples` | `cargo run -p weft-algorithms --example NAME` for every file in `algorithms/examples/` |
 //! | `soak`   | `cargo run --release -p xtask -- soak --secs 60`: every primitive at once for a minute, with a watchdog (see `soak.rs`) |
@@ -51,6 +51,17 @@ const PRIMITIVES: &[(&str, u32)] = &[
     ("weft-pool", 8),
     ("weft-algorithms", 4),
 ];
+
+/// The crates with a `tests/races.rs`: the scenarios in which a blocked
+/// thread must wake because the other side closed or went away, or because
+/// its timeout raced a release. The `miri` step runs these files again
+/// with [`RACES_SEEDS`] seeds, so that Miri tries many schedules and
+/// weak-memory outcomes of these few small races.
+const RACES_PACKAGES: &[&str] = &["weft-queue", "weft-semaphore", "weft-barrier", "weft-pool"];
+
+/// Miri seeds for the `races` tests: as many as fit in about three minutes
+/// on two cores.
+const RACES_SEEDS: u32 = 32;
 
 /// Preemption bound for loom: with 3, every model finishes within seconds;
 /// unbounded, the 3-thread models run for many minutes.
@@ -211,7 +222,9 @@ fn loom() -> Result<(), String> {
     )
 }
 
-/// One Miri run per distinct seed count, each over the crates that use it.
+/// One Miri run per distinct seed count, each over the crates that use it;
+/// then one of the `races` tests of [`RACES_PACKAGES`], with
+/// [`RACES_SEEDS`] seeds.
 fn miri() -> Result<(), String> {
     ensure_nightly_components()?;
     let mut seed_counts: Vec<u32> = PRIMITIVES.iter().map(|&(_, seeds)| seeds).collect();
@@ -222,18 +235,26 @@ fn miri() -> Result<(), String> {
             .iter()
             .filter(|&&(_, s)| s == seeds)
             .flat_map(|&(p, _)| ["-p", p]);
-        run_cmd(
-            nightly_cargo()
-                .args(["miri", "test", "--tests"])
-                .args(packages)
-                .env(
-                    "MIRIFLAGS",
-                    format!("{MIRIFLAGS} -Zmiri-many-seeds=0..{seeds}"),
-                )
-                .env("CARGO_TARGET_DIR", target_dir()?.join("miri")),
-        )?;
+        run_cmd(miri_test(seeds)?.arg("--tests").args(packages))?;
     }
-    Ok(())
+    run_cmd(
+        miri_test(RACES_SEEDS)?
+            .args(RACES_PACKAGES.iter().flat_map(|&p| ["-p", p]))
+            .args(["--test", "races"]),
+    )
+}
+
+/// `cargo miri test` with [`MIRIFLAGS`] and `seeds` seeds, in the Miri
+/// target directory; the caller adds what to test.
+fn miri_test(seeds: u32) -> Result<Command, String> {
+    let mut cmd = nightly_cargo();
+    cmd.args(["miri", "test"])
+        .env(
+            "MIRIFLAGS",
+            format!("{MIRIFLAGS} -Zmiri-many-seeds=0..{seeds}"),
+        )
+        .env("CARGO_TARGET_DIR", target_dir()?.join("miri"));
+    Ok(cmd)
 }
 
 /// ThreadSanitizer needs the standard library built with it too, hence
