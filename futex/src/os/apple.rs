@@ -164,6 +164,15 @@ pub(super) fn wake_all(word: *const AtomicU32) {
 /// needed.
 fn wake(word: *const AtomicU32, os_sync: &Weak<OsSyncWake>, ulock_flags: u32) {
     let addr = word.cast_mut().cast::<c_void>();
+    // XNU takes the queue's lock on every wake, even with nobody waiting,
+    // so a waiter that reaches the kernel after this wake reads the word as
+    // the waker left it. Miri's `os_sync_wake_by_address_*` returns early
+    // when nobody waits, skipping the SeqCst fence its other futexes use to
+    // stand for that lock, so the waiter could read an older value and
+    // sleep through the wake; under Miri this fence stands in for it.
+    // SeqCst: pairs with the SeqCst fence in Miri's `os_sync_wait_on_address`.
+    #[cfg(miri)]
+    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
     match os_sync.get() {
         // SAFETY: the wake calls use the address only as a key and never
         // read it, so any address, even a dangling one, is sound.
