@@ -7,11 +7,12 @@
 //! |----------|--------------|
 //! | `fmt`    | `cargo fmt --all --check` |
 //! | `clippy` | `cargo clippy --workspace --all-targets -- -D warnings` |
-//! | `targets` | the same clippy, library crates' code and tests, `--target` each of Windows, macOS, FreeBSD, 32-bit and Arm Linux |
+//! | `targets-clippy` | the same clippy, library crates' code and tests, `--target` each of Windows, macOS, FreeBSD, 32-bit and Arm Linux |
 //! | `msrv`   | `cargo check --lib` of the library crates on the `rust-version` of the root `Cargo.toml` |
 //! | `doc`    | `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings` |
 //! | `loom`   | the `tests/loom_*.rs` models, `--cfg loom`, release, `LOOM_MAX_PREEMPTIONS`, through nextest |
 //! | `miri`   | the primitives' tests under Miri, strict provenance, 4 to 16 seeds each; then the `tests/races.rs` files with 32 seeds |
+//! | `targets` | the primitives' tests under Miri, one seed, `--target` each of Windows, macOS, FreeBSD, 32-bit and big-endian Linux: every futex back end (for queue and pool, `tests/races.rs` only) |
 //! | `tsan`   | the primitives' tests under ThreadSanitizer (`-Zbuild-std`) |
 //! | `examples` | `cargo run -p weft-algorithms --example NAME` for every file in `algorithms/examples/` |
 //! | `soak`   | `cargo run --release -p xtask -- soak --secs 60`: every primitive at once for a minute, with a watchdog (see `soak.rs`) |
@@ -70,9 +71,9 @@ const LOOM_MAX_PREEMPTIONS: &str = "3";
 /// Miri's flags besides the seeds: strict provenance.
 const MIRIFLAGS: &str = "-Zmiri-strict-provenance";
 
-/// The targets besides the host that the library crates are checked for:
-/// the other futex back ends (Windows, macOS, FreeBSD), a 32-bit Linux and
-/// an Arm Linux.
+/// The targets besides the host that the `targets-clippy` step checks the
+/// library crates for: the other futex back ends (Windows, macOS, FreeBSD),
+/// a 32-bit Linux and an Arm Linux.
 const TARGETS: &[&str] = &[
     "x86_64-pc-windows-msvc",
     "aarch64-apple-darwin",
@@ -81,9 +82,40 @@ const TARGETS: &[&str] = &[
     "aarch64-unknown-linux-gnu",
 ];
 
+/// The targets besides the host whose futex calls the `targets` step runs
+/// under Miri: Windows' `WaitOnAddress`, macOS's `os_sync_*` and FreeBSD's
+/// `_umtx_op`, and Linux's `futex` on a 32-bit and on a big-endian machine.
+const MIRI_TARGETS: &[&str] = &[
+    "x86_64-pc-windows-msvc",
+    "aarch64-apple-darwin",
+    "x86_64-unknown-freebsd",
+    "i686-unknown-linux-gnu",
+    "s390x-unknown-linux-gnu",
+];
+
+/// The crates whose whole test suite the `targets` step runs on each of
+/// [`MIRI_TARGETS`]...
+const MIRI_TARGETS_SUITES: &[&str] =
+    &["weft-futex", "weft-mutex", "weft-semaphore", "weft-barrier"];
+
+/// ...and those of which it runs only `tests/races.rs`: their whole
+/// suites take about a minute each per target.
+const MIRI_TARGETS_RACES: &[&str] = &["weft-queue", "weft-pool"];
+
 /// All the steps, in the order they run.
 const STEPS: &[&str] = &[
-    "fmt", "clippy", "targets", "msrv", "doc", "loom", "miri", "tsan", "examples", "soak", "test",
+    "fmt",
+    "clippy",
+    "targets-clippy",
+    "msrv",
+    "doc",
+    "loom",
+    "miri",
+    "targets",
+    "tsan",
+    "examples",
+    "soak",
+    "test",
 ];
 
 /// Runs the steps named in `args`, or all of them; stops at the first
@@ -114,11 +146,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         match step {
             "fmt" => fmt()?,
             "clippy" => clippy()?,
-            "targets" => targets()?,
+            "targets-clippy" => targets_clippy()?,
             "msrv" => msrv()?,
             "doc" => doc()?,
             "loom" => loom()?,
             "miri" => miri()?,
+            "targets" => targets()?,
             "tsan" => tsan()?,
             "examples" => examples()?,
             "soak" => soak()?,
@@ -130,7 +163,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
     println!("\n==> ci passed");
     for (step, time) in timings {
-        println!("    {step:<7} {:>6.1} s", time.as_secs_f64());
+        println!("    {step:<14} {:>6.1} s", time.as_secs_f64());
     }
     Ok(())
 }
@@ -154,7 +187,7 @@ fn clippy() -> Result<(), String> {
 /// code under another OS's `cfg` is otherwise never compiled here. Checking
 /// needs only each target's standard library, not its linker. Every target
 /// is checked, and the step fails naming those that did not pass.
-fn targets() -> Result<(), String> {
+fn targets_clippy() -> Result<(), String> {
     ensure_targets()?;
     let target_dir = target_dir()?.join("targets");
     let mut failed = Vec::new();
@@ -255,6 +288,47 @@ fn miri_test(seeds: u32) -> Result<Command, String> {
         )
         .env("CARGO_TARGET_DIR", target_dir()?.join("miri"));
     Ok(cmd)
+}
+
+/// The primitives' tests under Miri on each of [`MIRI_TARGETS`], one seed:
+/// the only place in CI where another OS's futex calls run at all, on
+/// Miri's model of that OS. The whole suites of [`MIRI_TARGETS_SUITES`],
+/// and the `tests/races.rs` of [`MIRI_TARGETS_RACES`]: the races in which a
+/// blocked thread must be woken by a close, a drop or a racing timeout.
+/// About three and a half minutes on two cores, once Miri has built each
+/// target's standard library (the first run does, a few minutes a target).
+/// Every target runs, and the step fails naming those that did not pass.
+fn targets() -> Result<(), String> {
+    ensure_nightly_components()?;
+    let mut failed = Vec::new();
+    let runs: [(&[&str], &[&str]); 2] = [
+        (&["--tests"], MIRI_TARGETS_SUITES),
+        (&["--test", "races"], MIRI_TARGETS_RACES),
+    ];
+    for &target in MIRI_TARGETS {
+        println!("--> target `{target}`");
+        let mut passed = true;
+        for (tests, packages) in runs {
+            let run = run_cmd(
+                miri_test(1)?
+                    .args(["--target", target])
+                    .args(tests)
+                    .args(packages.iter().flat_map(|&p| ["-p", p])),
+            );
+            if let Err(e) = run {
+                eprintln!("{e}");
+                passed = false;
+            }
+        }
+        if !passed {
+            failed.push(target);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("Miri failed for {}", failed.join(", ")))
+    }
 }
 
 /// ThreadSanitizer needs the standard library built with it too, hence
