@@ -11,7 +11,7 @@
 //! | `msrv`   | `cargo check --lib` of the library crates on the `rust-version` of the root `Cargo.toml` |
 //! | `doc`    | `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings` |
 //! | `loom`   | the `tests/loom_*.rs` models, `--cfg loom`, release, `LOOM_MAX_PREEMPTIONS`, through nextest |
-//! | `miri`   | the primitives' tests under Miri, strict provenance, 4 to 16 seeds each; then the `tests/races.rs` files with 32 seeds |
+//! | `miri`   | the primitives' tests under Miri, strict provenance, 4 to 8 seeds each; then the `tests/races.rs` files with 32 seeds |
 //! | `targets` | the primitives' tests under Miri, one seed, `--target` each of Windows, macOS, FreeBSD, 32-bit and big-endian Linux: every futex back end (for queue and pool, `tests/races.rs` only) |
 //! | `tsan`   | the primitives' tests under ThreadSanitizer (`-Zbuild-std`) |
 //! | `examples` | `cargo run -p weft-algorithms --example NAME` for every file in `algorithms/examples/` |
@@ -42,12 +42,14 @@ use std::time::{Duration, Instant};
 /// primitives; each later one adds itself here), with the number of Miri
 /// seeds for each: every test runs once per seed, under a different
 /// schedule. The heaviest suites get fewer seeds so that the whole Miri step
-/// stays within a few minutes.
+/// stays within a few minutes; the wake-up races get many more seeds of
+/// their own ([`RACES_SEEDS`]), and the `targets` step runs the suites once
+/// more on other targets.
 const PRIMITIVES: &[(&str, u32)] = &[
-    ("weft-futex", 16),
-    ("weft-mutex", 16),
-    ("weft-semaphore", 16),
-    ("weft-barrier", 16),
+    ("weft-futex", 8),
+    ("weft-mutex", 8),
+    ("weft-semaphore", 8),
+    ("weft-barrier", 8),
     ("weft-queue", 4),
     ("weft-pool", 8),
     ("weft-algorithms", 4),
