@@ -32,9 +32,9 @@
 //! would hide a missing `Acquire`. So after enqueueing itself and leaving
 //! the bucket lock, a waiter first checks whether a wake has dequeued it
 //! already, and if so returns without touching anything the wake touched
-//! with ordering: the queue lives in a `std::sync::Mutex`, which loom does
+//! with ordering: the queue lives in an [`Unseen`] cell, which loom does
 //! not see (loom runs one thread at a time and switches only inside its own
-//! operations, and the queue is never held across one), and the check and
+//! operations, and the cell is never borrowed across one), and the check and
 //! the dequeue each follow a `Relaxed` read-modify-write of one model-wide
 //! word, which orders nothing but makes loom see the two as dependent and
 //! explore both orders. Only a waiter not woken by then sleeps on its
@@ -46,7 +46,9 @@
 //! against `LOOM_MAX_PREEMPTIONS` like any other; a `yield_now` there would
 //! be free and multiply the schedules loom explores many times over.)
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::cell::UnsafeCell;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::Duration;
 
 use loom::sync::atomic::AtomicU32;
@@ -58,9 +60,9 @@ struct Futexes {
     /// and a waiter's check as dependent.
     kernel: AtomicU32,
     /// The kernel's buckets: one per address, made on first use.
-    buckets: std::sync::Mutex<Vec<(usize, std::sync::Arc<Bucket>)>>,
+    buckets: Unseen<Vec<(usize, Arc<Bucket>)>>,
     /// The queue proper, out of loom's sight.
-    queue: std::sync::Mutex<Queue>,
+    queue: Unseen<Queue>,
 }
 
 /// One address's lock, and the condition variable its sleepers block on.
@@ -100,24 +102,25 @@ loom::lazy_static! {
     // Created anew for every execution of a loom model.
     static ref FUTEXES: Futexes = Futexes {
         kernel: AtomicU32::new(0),
-        buckets: std::sync::Mutex::new(Vec::new()),
-        queue: std::sync::Mutex::new(Queue::default()),
+        buckets: Unseen::new(Vec::new()),
+        queue: Unseen::new(Queue::default()),
     };
 }
 
 impl Futexes {
     /// The bucket of `address`.
-    fn bucket(&self, address: usize) -> std::sync::Arc<Bucket> {
-        let mut buckets = self.buckets.lock().expect("never poisoned");
-        if let Some((_, bucket)) = buckets.iter().find(|(a, _)| *a == address) {
-            return bucket.clone();
-        }
-        let bucket = std::sync::Arc::new(Bucket {
-            lock: Mutex::new(()),
-            woken: Condvar::new(),
-        });
-        buckets.push((address, bucket.clone()));
-        bucket
+    fn bucket(&self, address: usize) -> Arc<Bucket> {
+        self.buckets.with(|buckets| {
+            if let Some((_, bucket)) = buckets.iter().find(|(a, _)| *a == address) {
+                return bucket.clone();
+            }
+            let bucket = Arc::new(Bucket {
+                lock: Mutex::new(()),
+                woken: Condvar::new(),
+            });
+            buckets.push((address, bucket.clone()));
+            bucket
+        })
     }
 
     /// Runs `step` on the queue right after a `Relaxed` read-modify-write
@@ -125,7 +128,7 @@ impl Futexes {
     /// `step` itself runs before any other thread and orders nothing.
     fn step<R>(&self, step: impl FnOnce(&mut Queue) -> R) -> R {
         self.kernel.fetch_add(1, Relaxed);
-        step(&mut self.queue.lock().expect("never poisoned"))
+        self.queue.with(step)
     }
 
     /// Under the bucket lock, compares `word` with `expected` and, if equal,
@@ -175,12 +178,7 @@ pub fn wait(word: &AtomicU32, expected: u32) {
     }
     let bucket = futexes.bucket(address(word));
     let mut locked = lock(&bucket);
-    while futexes
-        .queue
-        .lock()
-        .expect("never poisoned")
-        .is_queued(ticket)
-    {
+    while futexes.queue.with(|queue| queue.is_queued(ticket)) {
         locked = bucket.woken.wait(locked).expect("never poisoned");
     }
 }
@@ -217,4 +215,49 @@ fn lock(bucket: &Bucket) -> MutexGuard<'_, ()> {
 
 fn address(word: &AtomicU32) -> usize {
     word as *const AtomicU32 as usize
+}
+
+/// A cell that loom does not see, for the model's bookkeeping: loom tracks
+/// every access to its own cells and would report the unsynchronized ones
+/// the model makes on purpose.
+///
+/// Loom runs one model thread at a time and switches threads only inside
+/// its own operations, and no borrow of an `Unseen` spans one, so borrows
+/// never overlap; `with` checks that with a flag and panics if they ever
+/// did.
+struct Unseen<T> {
+    borrowed: std::sync::atomic::AtomicBool,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: `with` gives out at most one borrow at a time (the flag's swap
+// fails for any other), and its Acquire swap and Release store order one
+// borrow's accesses before the next; `T: Send` lets the value be used from
+// whichever thread borrows it.
+unsafe impl<T: Send> Sync for Unseen<T> {}
+
+impl<T> Unseen<T> {
+    fn new(value: T) -> Self {
+        Self {
+            borrowed: std::sync::atomic::AtomicBool::new(false),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// Runs `f` on the value. `f` must not run a loom operation.
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        // Acquire: pairs with the Release store below, ending the previous
+        // borrow before this one starts.
+        let was_borrowed = self.borrowed.swap(true, Acquire);
+        assert!(
+            !was_borrowed,
+            "the futex model's bookkeeping was borrowed twice"
+        );
+        // SAFETY: the flag was clear and is now set, so this is the only
+        // borrow until the store below.
+        let result = f(unsafe { &mut *self.value.get() });
+        // Release: pairs with the Acquire swap of the next borrow.
+        self.borrowed.store(false, Release);
+        result
+    }
 }

@@ -74,22 +74,7 @@ fn wakeless_flag() {
 /// deadlock report.
 #[test]
 fn model_catches_missing_wake() {
-    let exe = std::env::current_exe().unwrap();
-    let output = std::process::Command::new(exe)
-        .args(["wakeless_flag", "--exact", "--ignored", "--nocapture"])
-        .env("LOOM_MAX_PREEMPTIONS", "2")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        !output.status.success(),
-        "the wake-less protocol passed the model:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stderr.contains("deadlock") || stdout.contains("deadlock"),
-        "the model failed, but not with a deadlock:\n{stdout}\n{stderr}"
-    );
+    expect_model_failure("wakeless_flag", "deadlock");
 }
 
 /// A flag that publishes data, whose waiter re-reads the flag after waking
@@ -135,14 +120,15 @@ fn relaxed_reload_after_wake() {
 /// fail it: a wake must not carry the waker's writes to the woken thread.
 #[test]
 fn model_catches_missing_acquire_after_wake() {
+    expect_model_failure("relaxed_reload_after_wake", "Causality violation");
+}
+
+/// Runs the ignored model `test` in a child process, with two preemptions,
+/// and requires loom to fail it with a report containing `report`.
+fn expect_model_failure(test: &str, report: &str) {
     let exe = std::env::current_exe().unwrap();
     let output = std::process::Command::new(exe)
-        .args([
-            "relaxed_reload_after_wake",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
+        .args([test, "--exact", "--ignored", "--nocapture"])
         .env("LOOM_MAX_PREEMPTIONS", "2")
         .output()
         .unwrap();
@@ -150,10 +136,10 @@ fn model_catches_missing_acquire_after_wake() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         !output.status.success(),
-        "the protocol without Acquire after its wake passed the model:\n{stdout}\n{stderr}"
+        "`{test}` passed the model:\n{stdout}\n{stderr}"
     );
     assert!(
-        stderr.contains("Causality violation") || stdout.contains("Causality violation"),
-        "the model failed, but not on the unsynchronized read:\n{stdout}\n{stderr}"
+        stderr.contains(report) || stdout.contains(report),
+        "`{test}` failed, but not with \"{report}\":\n{stdout}\n{stderr}"
     );
 }
