@@ -71,12 +71,8 @@
 //! ([`lost_head`]). Whoever beat it is running and already done with the
 //! head, so a yield would only give the core away, and with more threads
 //! than cores it went to a producer: the backlog grew and every value was
-//! read from colder memory. Four producers and four consumers moving 10
-//! million values on two cores measured 16.2 ns per value with the yield
-//! and 12.8 ns without (medians of 32 runs; crossbeam-channel 13.1 ns in
-//! the same runs), with the queue about 1.5 million values long on average
-//! against a few hundred thousand. Producers that only paused measured no
-//! better, so they keep the yield.
+//! read from colder memory (BENCHMARKS.md has the measurements).
+//! Producers that only paused measured no better, so they keep the yield.
 //!
 //! # Memory ordering
 //!

@@ -569,8 +569,7 @@ impl Semaphore {
     /// value would be a lost wake-up: with `permits` at 1 when read, taken
     /// by another thread (0), then released again (1), the kernel would
     /// find the expected 1 and put the waiter to sleep beside a permit
-    /// whose release may already have looked for sleepers. Loom found
-    /// exactly this in an earlier version of this function.
+    /// whose release may already have looked for sleepers.
     #[inline]
     fn take_from(&self, permits: &mut u32, n: u32) -> bool {
         while *permits >= n {
