@@ -9,11 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use weft_barrier::Barrier;
-
-/// Scales a loop count down under Miri, which runs code ~1000× slower.
-fn iterations(normal: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { normal }
-}
+use weft_testkit::iterations;
 
 #[test]
 fn new_0_and_new_1_return_at_once_as_leader() {
@@ -272,20 +268,16 @@ fn waiters_sleep_instead_of_spinning() {
         let waiters: Vec<_> = (0..2)
             .map(|_| {
                 s.spawn(|| {
-                    let before = weft_futex::thread_cpu_time().unwrap();
-                    barrier.wait();
-                    weft_futex::thread_cpu_time().unwrap() - before
+                    weft_testkit::assert_sleeps("a thread in Barrier::wait", || {
+                        barrier.wait();
+                    });
                 })
             })
             .collect();
-        thread::sleep(Duration::from_millis(200));
+        thread::sleep(weft_testkit::BLOCKED);
         barrier.wait();
         for waiter in waiters {
-            let busy = waiter.join().unwrap();
-            assert!(
-                busy < Duration::from_millis(50),
-                "a thread blocked for 200 ms used {busy:?} of CPU: it spun instead of sleeping"
-            );
+            waiter.join().unwrap();
         }
     });
 }

@@ -13,10 +13,15 @@
 //! path never reaches them, and its slow path calls them only when a thread
 //! may really be asleep.
 //!
-//! The crate also holds the *atomics facade* ([`atomic`], [`UnsafeCell`],
-//! [`spin_loop`], [`yield_now`], [`SpinWait`]). Weft's crates import their atomics from
-//! here, never from `std` directly, so that building with `--cfg loom` swaps
-//! every atomic, every cell and both futex operations for
+//! Around them sit the mechanics every primitive shares, so that each
+//! primitive's own file holds only its protocol: [`Deadline`] and
+//! [`wait_until`] for timed waits, [`SpinWait`] for backing off.
+//!
+//! The crate also holds the *facade* ([`atomic`], [`UnsafeCell`],
+//! [`sync::Arc`], [`thread`], [`spin_loop`], [`yield_now`],
+//! [`const_unless_loom!`]). Weft's crates import these from here, never
+//! from `std` directly, so that building with `--cfg loom` swaps every
+//! atomic, cell, reference count, thread and both futex operations for
 //! [loom](https://docs.rs/loom)'s model at once. Under loom, `wait` and
 //! `wake_*` run on a futex model faithful to the kernel's contract (see the
 //! `model` module): a primitive that forgets a wake leaves a thread asleep
@@ -87,16 +92,20 @@
 //! ```
 
 mod cell;
+mod deadline;
 #[cfg(loom)]
 mod model;
 #[cfg(not(loom))]
 mod os;
+mod spin;
 
 pub use cell::UnsafeCell;
+pub use deadline::{Deadline, wait_until};
 #[cfg(loom)]
 pub use model::{wait, wait_timeout, wake_all, wake_one};
 #[cfg(not(loom))]
-pub use os::{thread_cpu_time, wait, wait_timeout, wake_all, wake_one};
+pub use os::{wait, wait_timeout, wake_all, wake_one};
+pub use spin::SpinWait;
 
 /// The loom crate itself, so that model tests of every Weft crate can reach
 /// `loom::model` and `loom::thread` through the one crate that depends on it.
@@ -113,6 +122,72 @@ pub mod atomic {
     pub use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence};
     #[cfg(not(loom))]
     pub use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, fence};
+}
+
+/// Shared ownership: `std`'s [`Arc`](std::sync::Arc) normally, loom's
+/// under `--cfg loom`, so that loom checks the last owner's drop too.
+pub mod sync {
+    #[cfg(loom)]
+    pub use loom::sync::Arc;
+    #[cfg(not(loom))]
+    pub use std::sync::Arc;
+}
+
+/// Threads: `std::thread` normally, `loom::thread` under `--cfg loom`
+/// (whose threads the model schedules), with the matching `thread_local!`.
+///
+/// Only what both provide is used through here: `spawn`, `JoinHandle`,
+/// `current`, `yield_now` and `thread_local!` without a `const` block.
+pub mod thread {
+    #[cfg(loom)]
+    pub use loom::thread::*;
+    #[cfg(loom)]
+    pub use loom::thread_local;
+    #[cfg(not(loom))]
+    pub use std::thread::*;
+    #[cfg(not(loom))]
+    pub use std::thread_local;
+}
+
+/// Defines a function that is `const` normally and not under `--cfg loom`.
+///
+/// A constructor such as `Mutex::new` should be `const`, so that the
+/// primitive can sit in a `static`; loom's atomics and cells register with
+/// the model when created, so their `new` is not `const`, and neither can
+/// a constructor that calls it be. This writes both from one body:
+///
+/// ```
+/// use weft_futex::atomic::AtomicU32;
+///
+/// pub struct Flag(AtomicU32);
+///
+/// impl Flag {
+///     weft_futex::const_unless_loom! {
+///         /// A flag, not yet set.
+///         pub fn new() -> Self {
+///             Self(AtomicU32::new(0))
+///         }
+///     }
+/// }
+///
+/// static READY: Flag = Flag::new();
+/// # let _ = &READY;
+/// ```
+#[macro_export]
+macro_rules! const_unless_loom {
+    (
+        $(#[$attr:meta])*
+        $vis:vis fn $name:ident($($args:tt)*) -> $ret:ty $body:block
+    ) => {
+        $(#[$attr])*
+        #[cfg(not(loom))]
+        #[inline]
+        $vis const fn $name($($args)*) -> $ret $body
+
+        $(#[$attr])*
+        #[cfg(loom)]
+        $vis fn $name($($args)*) -> $ret $body
+    };
 }
 
 /// Hints to the CPU that the caller is in a spin loop.
@@ -134,102 +209,4 @@ pub fn yield_now() {
     loom::thread::yield_now();
     #[cfg(not(loom))]
     std::thread::yield_now();
-}
-
-/// The spin-then-sleep schedule every Weft primitive follows before it
-/// waits on a futex: rounds of 1, 2, 4 and 8 pause instructions, then up to
-/// six yields of the time slice, then give up and sleep.
-///
-/// Backing off between reads keeps a spinner off the cache line that the
-/// thread it waits for is writing; yielding helps when threads outnumber
-/// cores and the thread we wait for needs ours. The schedule is close to
-/// parking_lot's `SpinWait`.
-///
-/// Under `--cfg loom` [`spin`](Self::spin) returns `false` at once. Spinning
-/// hides lost wake-ups from a model checker: with even one spin round, loom
-/// finds an interleaving where the other thread finishes while this one
-/// spins, and never explores the one where this thread sleeps and must be
-/// woken.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::atomic::Ordering::Acquire;
-/// use weft_futex::{SpinWait, atomic::AtomicU32};
-///
-/// fn wait_for_nonzero(word: &AtomicU32) {
-///     let mut spin = SpinWait::new();
-///     // Acquire: pairs with the writer's Release store.
-///     while word.load(Acquire) == 0 {
-///         if !spin.spin() {
-///             weft_futex::wait(word, 0);
-///         }
-///     }
-/// }
-/// # wait_for_nonzero(&AtomicU32::new(1));
-/// ```
-#[derive(Debug, Default)]
-pub struct SpinWait {
-    round: u32,
-    /// Whole schedules still to run after the current one.
-    repeats_left: u32,
-}
-
-impl SpinWait {
-    /// Rounds of 1, 2, 4 and 8 pauses...
-    const PAUSE_ROUNDS: u32 = 4;
-    /// ...then this many yields.
-    const YIELD_ROUNDS: u32 = 6;
-
-    /// A fresh schedule.
-    #[inline]
-    #[must_use]
-    pub const fn new() -> Self {
-        Self::repeated(1)
-    }
-
-    /// The schedule run `times` times over (at least once) before
-    /// [`spin`](Self::spin) gives up: for a wait that is usually short but
-    /// worth catching awake for longer than one schedule, such as a queue
-    /// slot or a chunk that the thread on the other core is about to fill.
-    #[inline]
-    #[must_use]
-    pub const fn repeated(times: u32) -> Self {
-        Self {
-            round: 0,
-            repeats_left: times.saturating_sub(1),
-        }
-    }
-
-    /// Backs off once and returns `true`, or returns `false` when the budget
-    /// is spent and the caller should sleep.
-    #[inline]
-    pub fn spin(&mut self) -> bool {
-        if cfg!(loom) {
-            return false;
-        }
-        if self.round == Self::PAUSE_ROUNDS + Self::YIELD_ROUNDS {
-            if self.repeats_left == 0 {
-                return false;
-            }
-            self.repeats_left -= 1;
-            self.round = 0;
-        }
-        if self.round < Self::PAUSE_ROUNDS {
-            for _ in 0..1u32 << self.round {
-                spin_loop();
-            }
-        } else {
-            yield_now();
-        }
-        self.round += 1;
-        true
-    }
-
-    /// Starts the current schedule over (repeats already used stay used:
-    /// after a sleep, one schedule is enough).
-    #[inline]
-    pub fn reset(&mut self) {
-        self.round = 0;
-    }
 }

@@ -186,27 +186,3 @@ mod tests {
         );
     }
 }
-
-/// The CPU time the calling thread has used so far, where the OS tells
-/// (`None` elsewhere, and under Miri).
-///
-/// Weft's tests use it to check that a blocked thread sleeps in the kernel
-/// rather than spinning: a waiter that burns a core for 200 ms shows about
-/// 200 ms here, a sleeping one almost nothing.
-pub fn thread_cpu_time() -> Option<Duration> {
-    #[cfg(all(target_os = "linux", not(miri)))]
-    {
-        let mut now = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `now` is a valid, writable `timespec`.
-        let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-        if r == 0 {
-            let secs = u64::try_from(now.tv_sec).ok()?;
-            let nanos = u32::try_from(now.tv_nsec).ok()?;
-            return Some(Duration::new(secs, nanos));
-        }
-    }
-    None
-}

@@ -6,11 +6,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use weft_mutex::Mutex;
-
-/// Scales a loop count down under Miri, which runs code ~1000× slower.
-fn iterations(normal: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { normal }
-}
+use weft_testkit::iterations;
 
 #[test]
 fn smoke() {
@@ -149,17 +145,13 @@ fn waiter_sleeps_instead_of_spinning() {
     let held = m.lock();
     thread::scope(|s| {
         let waiter = s.spawn(|| {
-            let before = weft_futex::thread_cpu_time().unwrap();
-            drop(m.lock());
-            weft_futex::thread_cpu_time().unwrap() - before
+            weft_testkit::assert_sleeps("a thread in Mutex::lock", || {
+                drop(m.lock());
+            });
         });
-        thread::sleep(Duration::from_millis(200));
+        thread::sleep(weft_testkit::BLOCKED);
         drop(held);
-        let busy = waiter.join().unwrap();
-        assert!(
-            busy < Duration::from_millis(50),
-            "a thread blocked for 200 ms used {busy:?} of CPU: it spun instead of sleeping"
-        );
+        waiter.join().unwrap();
     });
 }
 

@@ -11,11 +11,7 @@ use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use weft_pool::{AsyncResult, GetTimeoutError, Pool, StarFn, TaskError, default_chunksize};
-
-/// Scales a count down under Miri, which runs code ~1000× slower.
-fn iterations(normal: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { normal }
-}
+use weft_testkit::iterations;
 
 /// The worker count for most tests: small under Miri.
 fn workers() -> usize {
@@ -1177,22 +1173,11 @@ fn sleeping_paths_are_woken() {
 #[cfg_attr(miri, ignore = "Miri cannot read a thread's CPU time")]
 fn blocked_callers_sleep_instead_of_spinning() {
     let pool = Pool::new(1);
-    let before = weft_futex::thread_cpu_time().unwrap();
-    pool.apply(|| thread::sleep(Duration::from_millis(200)), ());
-    let busy = weft_futex::thread_cpu_time().unwrap() - before;
-    assert!(
-        busy < Duration::from_millis(50),
-        "a caller blocked in apply for 200 ms used {busy:?} of CPU"
-    );
+    let block = || thread::sleep(weft_testkit::BLOCKED);
+    weft_testkit::assert_sleeps("a caller in Pool::apply", || pool.apply(block, ()));
 
-    let r = pool.apply_async(|| thread::sleep(Duration::from_millis(200)), ());
-    let before = weft_futex::thread_cpu_time().unwrap();
-    r.get().unwrap();
-    let busy = weft_futex::thread_cpu_time().unwrap() - before;
-    assert!(
-        busy < Duration::from_millis(50),
-        "a getter blocked for 200 ms used {busy:?} of CPU"
-    );
+    let r = pool.apply_async(block, ());
+    weft_testkit::assert_sleeps("a caller in AsyncResult::get", || r.get().unwrap());
 }
 
 // ---------------------------------------------------------------------

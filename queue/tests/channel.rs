@@ -10,10 +10,7 @@ use weft_queue::{
     Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryRecvError,
     TrySendError, bounded, unbounded,
 };
-
-fn iterations(normal: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { normal }
-}
+use weft_testkit::iterations;
 
 type Make = fn() -> (Sender<u64>, Receiver<u64>);
 

@@ -11,11 +11,7 @@ use std::time::{Duration, Instant};
 
 use weft_mutex::Mutex;
 use weft_semaphore::{Semaphore, SemaphoreGuard};
-
-/// Scales a loop count down under Miri, which runs code ~1000× slower.
-fn iterations(normal: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { normal }
-}
+use weft_testkit::iterations;
 
 /// How long a test lets a thread run to be sure it has spun out and gone to
 /// sleep on the futex (the spin phase lasts microseconds).
@@ -479,17 +475,13 @@ fn waiter_sleeps_instead_of_spinning() {
     let s = Semaphore::new(0);
     thread::scope(|t| {
         let waiter = t.spawn(|| {
-            let before = weft_futex::thread_cpu_time().unwrap();
-            s.acquire();
-            weft_futex::thread_cpu_time().unwrap() - before
+            weft_testkit::assert_sleeps("a thread in Semaphore::acquire", || {
+                s.acquire();
+            });
         });
-        thread::sleep(Duration::from_millis(200));
+        thread::sleep(weft_testkit::BLOCKED);
         s.release();
-        let busy = waiter.join().unwrap();
-        assert!(
-            busy < Duration::from_millis(50),
-            "a thread blocked for 200 ms used {busy:?} of CPU: it spun instead of sleeping"
-        );
+        waiter.join().unwrap();
     });
 }
 
@@ -499,17 +491,13 @@ fn many_waiter_sleeps_instead_of_spinning() {
     let s = Semaphore::new(1);
     thread::scope(|t| {
         let waiter = t.spawn(|| {
-            let before = weft_futex::thread_cpu_time().unwrap();
-            s.acquire_many(2);
-            weft_futex::thread_cpu_time().unwrap() - before
+            weft_testkit::assert_sleeps("a thread in Semaphore::acquire_many", || {
+                s.acquire_many(2);
+            });
         });
-        thread::sleep(Duration::from_millis(200));
+        thread::sleep(weft_testkit::BLOCKED);
         s.release();
-        let busy = waiter.join().unwrap();
-        assert!(
-            busy < Duration::from_millis(50),
-            "a thread blocked for 200 ms used {busy:?} of CPU: it spun instead of sleeping"
-        );
+        waiter.join().unwrap();
     });
 }
 

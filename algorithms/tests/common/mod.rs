@@ -4,10 +4,7 @@
 
 use weft_pool::Pool;
 
-/// Scales a size down under Miri, which runs code ~1000× slower.
-pub(crate) fn iterations(normal: usize, miri: usize) -> usize {
-    if cfg!(miri) { miri } else { normal }
-}
+pub(crate) use weft_testkit::iterations;
 
 /// The pool sizes every algorithm is checked with: one worker (the
 /// sequential path), two, and three (which divides few sizes evenly);
