@@ -1,39 +1,13 @@
 //! The races of `loom_barrier.rs` in which a `wait_timeout`'s timeout races
-//! the arrival that completes the round, run with real threads. Each
-//! scenario runs for [`ROUNDS`] rounds: in some one thread pauses before it
-//! arrives, so that the other is asleep by then, and in the others the two
-//! start together; in some the timeout is short enough to race the arrival,
-//! and in the others it never expires. Under Miri (run with many seeds) the
-//! rounds also explore weak-memory outcomes that loom does not model.
+//! the arrival that completes the round, run with real threads, round after
+//! round (`weft_testkit::races` says how the rounds vary).
 #![cfg(not(loom))]
 
-use std::panic::resume_unwind;
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
 use weft_barrier::Barrier;
-
-/// Rounds per scenario.
-const ROUNDS: usize = if cfg!(miri) { 4 } else { 200 };
-
-/// How long the late thread pauses, in the rounds where it does, before it
-/// arrives: long enough for the other to go to sleep.
-const PAUSE: Duration = Duration::from_millis(1);
-
-/// The short timeout of a `wait_timeout`: about the pause, so that the
-/// timeout and the late arrival race.
-const SHORT: Duration = Duration::from_millis(1);
-
-/// A timeout that never expires within a test (it outlasts [`DEADLINE`]):
-/// only the other thread's arrival can end the wait.
-const NEVER: Duration = Duration::from_secs(24 * 3600);
-
-/// How long a round may run before it counts as hung. Under Miri the clock
-/// is virtual, ticking with each step interpreted, so there the deadline is
-/// far longer: it catches a deadlock, where Miri skips ahead to the earliest
-/// timeout, and nothing slow.
-const DEADLINE: Duration = Duration::from_secs(if cfg!(miri) { 3600 } else { 60 });
+use weft_testkit::races::{SHORT, pause, rounds, timeout};
 
 /// How one thread passed the two barrier rounds of a scenario.
 #[derive(Debug)]
@@ -121,38 +95,4 @@ fn check_leaders(round: usize, a: &Passage, b: &Passage) {
             i + 1
         );
     }
-}
-
-/// Runs `scenario(round)` for every round, each on a thread of its own;
-/// fails, naming the scenario and the round, if one has not finished by
-/// [`DEADLINE`] (a waiter was never woken).
-fn rounds(name: &str, scenario: fn(usize)) {
-    for round in 0..ROUNDS {
-        let (done, finished) = mpsc::channel::<()>();
-        let runner = thread::spawn(move || {
-            // `done` drops when the round ends, however it ends.
-            let _done = done;
-            scenario(round);
-        });
-        if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(DEADLINE) {
-            panic!("{name}, round {round}: not finished after {DEADLINE:?}; a thread is stuck");
-        }
-        if let Err(panic) = runner.join() {
-            resume_unwind(panic);
-        }
-    }
-}
-
-/// In odd rounds the late thread pauses before it arrives, so that the
-/// other is asleep by then; in even rounds the two race from the start.
-fn pause(round: usize) {
-    if round % 2 == 1 {
-        thread::sleep(PAUSE);
-    }
-}
-
-/// The timeout of a `wait_timeout`: [`SHORT`] in the first two rounds of
-/// every four (with and without the pause), [`NEVER`] in the other two.
-fn timeout(round: usize) -> Duration {
-    if round % 4 < 2 { SHORT } else { NEVER }
 }

@@ -1,35 +1,20 @@
 //! The races of `loom_pool.rs` in which a pool's `close` races a
 //! submission, run with real threads: accepted work runs exactly once and
 //! its caller is woken; refused work raises "pool is closed" and never
-//! runs. Each scenario runs for [`ROUNDS`] rounds: in some the closer
-//! pauses first, so that the worker and the caller are asleep when it
-//! closes, in some the submitter pauses, so that the close usually comes
-//! first, and in the others the two start together. Under Miri (run with
-//! many seeds) the rounds also explore weak-memory outcomes that loom does
-//! not model.
+//! runs. Round after round (see `weft_testkit::races`), the closer pauses
+//! first, so that the worker and the caller are asleep when it closes, or
+//! the submitter does, so that the close usually comes first, or the two
+//! start together.
 #![cfg(not(loom))]
 
 use std::panic::{self, AssertUnwindSafe, resume_unwind};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Once, mpsc};
+use std::sync::{Arc, Once};
 use std::thread;
-use std::time::Duration;
 
 use weft_pool::Pool;
-
-/// Rounds per scenario.
-const ROUNDS: usize = if cfg!(miri) { 4 } else { 200 };
-
-/// How long one side pauses, in the rounds where it does, before it acts:
-/// long enough for the other side to finish, or to go to sleep.
-const PAUSE: Duration = Duration::from_millis(1);
-
-/// How long a round may run before it counts as hung. Under Miri the clock
-/// is virtual, ticking with each step interpreted, so there the deadline is
-/// far longer: it catches a deadlock, where Miri skips ahead to the earliest
-/// timeout, and nothing slow.
-const DEADLINE: Duration = Duration::from_secs(if cfg!(miri) { 3600 } else { 60 });
+use weft_testkit::races::{pause_if, rounds};
 
 /// An `apply_async` racing a `close` from another thread, on a pool of one
 /// worker that may be asleep: accepted, its task runs exactly once and its
@@ -126,31 +111,4 @@ fn quiet_refusals() {
             }
         }));
     });
-}
-
-/// Runs `scenario(round)` for every round, each on a thread of its own;
-/// fails, naming the scenario and the round, if one has not finished by
-/// [`DEADLINE`] (a waiter was never woken, or a worker never exited).
-fn rounds(name: &str, scenario: fn(usize)) {
-    for round in 0..ROUNDS {
-        let (done, finished) = mpsc::channel::<()>();
-        let runner = thread::spawn(move || {
-            // `done` drops when the round ends, however it ends.
-            let _done = done;
-            scenario(round);
-        });
-        if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(DEADLINE) {
-            panic!("{name}, round {round}: not finished after {DEADLINE:?}; a thread is stuck");
-        }
-        if let Err(panic) = runner.join() {
-            resume_unwind(panic);
-        }
-    }
-}
-
-/// Pauses for [`PAUSE`] if `yes`.
-fn pause_if(yes: bool) {
-    if yes {
-        thread::sleep(PAUSE);
-    }
 }

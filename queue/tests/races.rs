@@ -1,41 +1,17 @@
 //! The races of `loom_queue.rs` and `loom_channel.rs` in which a blocked
 //! thread must wake because the other side went away (a close, the last
 //! handle dropped) or because its timeout raced that, run with real
-//! threads. Each scenario runs for [`ROUNDS`] rounds: in some the other
-//! side pauses first, so that the waiter is asleep when it acts, and in the
-//! others the two start together. Under Miri (run with many seeds) the
-//! rounds also explore weak-memory outcomes that loom does not model.
+//! threads, round after round (`weft_testkit::races` says how the rounds
+//! vary).
 #![cfg(not(loom))]
 
-use std::panic::resume_unwind;
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
 use weft_queue::{
     PopTimeoutError, PushError, PushTimeoutError, Queue, RecvError, SendError, bounded, unbounded,
 };
-
-/// Rounds per scenario.
-const ROUNDS: usize = if cfg!(miri) { 4 } else { 200 };
-
-/// How long the other side pauses, in the rounds where it does, before it
-/// acts: long enough for the waiter to go to sleep.
-const PAUSE: Duration = Duration::from_millis(1);
-
-/// The short timeout of a timed call: about the pause, so that the timeout
-/// and the other side's action race.
-const SHORT: Duration = Duration::from_millis(1);
-
-/// A timeout that never expires within a test (it outlasts [`DEADLINE`]):
-/// only the other side can end the wait.
-const NEVER: Duration = Duration::from_secs(24 * 3600);
-
-/// How long a round may run before it counts as hung. Under Miri the clock
-/// is virtual, ticking with each step interpreted, so there the deadline is
-/// far longer: it catches a deadlock, where Miri skips ahead to the earliest
-/// timeout, and nothing slow.
-const DEADLINE: Duration = Duration::from_secs(if cfg!(miri) { 3600 } else { 60 });
+use weft_testkit::races::{SHORT, pause, rounds, timeout};
 
 /// A blocked `push` on a full queue wakes when the queue closes and hands
 /// its value back; the value queued before stays for the consumers.
@@ -184,38 +160,4 @@ fn rendezvous_receiver_wakes_when_the_sender_drops() {
         drop(tx);
         assert_eq!(receiver.join().unwrap(), Err(RecvError));
     });
-}
-
-/// Runs `scenario(round)` for every round, each on a thread of its own;
-/// fails, naming the scenario and the round, if one has not finished by
-/// [`DEADLINE`] (a waiter was never woken).
-fn rounds(name: &str, scenario: fn(usize)) {
-    for round in 0..ROUNDS {
-        let (done, finished) = mpsc::channel::<()>();
-        let runner = thread::spawn(move || {
-            // `done` drops when the round ends, however it ends.
-            let _done = done;
-            scenario(round);
-        });
-        if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(DEADLINE) {
-            panic!("{name}, round {round}: not finished after {DEADLINE:?}; a thread is stuck");
-        }
-        if let Err(panic) = runner.join() {
-            resume_unwind(panic);
-        }
-    }
-}
-
-/// In odd rounds the other side pauses before it acts, so that the waiter
-/// is asleep by then; in even rounds the two race from the start.
-fn pause(round: usize) {
-    if round % 2 == 1 {
-        thread::sleep(PAUSE);
-    }
-}
-
-/// The timeout of a timed call: [`SHORT`] in the first two rounds of every
-/// four (with and without the pause), [`NEVER`] in the other two.
-fn timeout(round: usize) -> Duration {
-    if round % 4 < 2 { SHORT } else { NEVER }
 }

@@ -8,6 +8,9 @@
 //!   check does not depend on how fast the machine is.
 //! - [`Watchdog`]: a test that would hang (a lost wake-up) fails instead,
 //!   naming itself.
+//! - [`races`]: the rounds of the `tests/races.rs` files.
+
+pub mod races;
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
