@@ -110,8 +110,11 @@
 //! - The leader reads and writes nothing of the barrier after its swap: it
 //!   took the word's address and loaded `n` before, and decides whether to
 //!   wake from the swap's own result.
-//! - `weft_futex::wake_all` takes a raw pointer and the kernel uses it only
-//!   as a key (see the soundness note on `wake_all` below).
+//! - `weft_futex::wake_all` takes a raw pointer and never dereferences it:
+//!   the kernel (and Miri's futex) uses the address only as the key of its
+//!   wait queue. A freed or reused address at worst wakes threads waiting
+//!   on whatever lives there now, and every futex waiter tolerates spurious
+//!   wake-ups.
 //! - Every byte of a `Barrier` is interior-mutable: `n` is an `AtomicU32`
 //!   although it never changes. Rust's aliasing rules treat the `&self` of a
 //!   running call as a promise that the *frozen* bytes behind it (those
@@ -143,10 +146,10 @@
 
 use core::fmt;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use weft_futex::SpinWait;
 use weft_futex::atomic::AtomicU32;
+use weft_futex::{Deadline, SpinWait};
 
 /// Bits 0..15: threads arrived in the current round, always below `n`.
 const ARRIVED_MASK: u32 = (1 << 15) - 1;
@@ -219,35 +222,25 @@ impl Barrier {
     /// 15 bits of the word (see the module documentation).
     pub const MAX_THREADS: usize = ARRIVED_MASK as usize + 1;
 
-    /// Creates a barrier for rounds of `n` threads. `n == 0` behaves as
-    /// `n == 1`, as in std: every `wait` returns at once, as leader.
-    ///
-    /// # Panics
-    ///
-    /// If `n` is larger than [`Barrier::MAX_THREADS`] (32 768).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static START: weft_barrier::Barrier = weft_barrier::Barrier::new(1);
-    /// assert!(START.wait().is_leader());
-    /// ```
-    #[cfg(not(loom))]
-    #[inline]
-    pub const fn new(n: usize) -> Self {
-        Self {
-            state: AtomicU32::new(0),
-            n: AtomicU32::new(threads_per_round(n)),
-        }
-    }
-
-    /// Creates a barrier for rounds of `n` threads (not `const` under loom,
-    /// whose atomics register with the model when created).
-    #[cfg(loom)]
-    pub fn new(n: usize) -> Self {
-        Self {
-            state: AtomicU32::new(0),
-            n: AtomicU32::new(threads_per_round(n)),
+    weft_futex::const_unless_loom! {
+        /// Creates a barrier for rounds of `n` threads. `n == 0` behaves as
+        /// `n == 1`, as in std: every `wait` returns at once, as leader.
+        ///
+        /// # Panics
+        ///
+        /// If `n` is larger than [`Barrier::MAX_THREADS`] (32 768).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static START: weft_barrier::Barrier = weft_barrier::Barrier::new(1);
+        /// assert!(START.wait().is_leader());
+        /// ```
+        pub fn new(n: usize) -> Self {
+            Self {
+                state: AtomicU32::new(0),
+                n: AtomicU32::new(threads_per_round(n)),
+            }
         }
     }
 
@@ -285,7 +278,7 @@ impl Barrier {
         match self.arrive() {
             Arrival::Leader => BarrierWaitResult { is_leader: true },
             Arrival::Waiter { joined } => {
-                let ended = self.wait_for_generation_change(joined, None);
+                let ended = self.wait_for_generation_change(joined, Deadline::NEVER);
                 debug_assert!(ended, "a wait without a deadline cannot time out");
                 BarrierWaitResult { is_leader: false }
             }
@@ -323,7 +316,7 @@ impl Barrier {
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Option<BarrierWaitResult> {
         // Taken before arriving, so time spent arriving counts.
-        let deadline = Instant::now().checked_add(timeout);
+        let deadline = Deadline::after(timeout);
         match self.arrive() {
             Arrival::Leader => Some(BarrierWaitResult { is_leader: true }),
             Arrival::Waiter { joined } => {
@@ -341,7 +334,7 @@ impl Barrier {
     #[inline]
     fn arrive(&self) -> Arrival {
         // Taken now: after the leader's swap below, `self` is not touched
-        // again (see the SAFETY note at the wake).
+        // again (see "Dropping the barrier").
         let word: *const AtomicU32 = &self.state;
         // Relaxed: `n` is written only by `new`.
         let n = self.n.load(Relaxed);
@@ -359,7 +352,7 @@ impl Barrier {
                     Ok(_) => {
                         return Arrival::Waiter { joined: state + 1 };
                     }
-                    Err(now) => state = now,
+                    Err(seen) => state = seen,
                 }
             } else {
                 // The last arrival: reset the count, clear SLEEPERS and
@@ -380,7 +373,7 @@ impl Barrier {
                         }
                         return Arrival::Leader;
                     }
-                    Err(now) => state = now,
+                    Err(seen) => state = seen,
                 }
             }
         }
@@ -389,10 +382,10 @@ impl Barrier {
     /// Waits until the generation differs from the one in `joined` (the
     /// value this thread's arrival wrote): spins a little, then sleeps.
     /// Returns `false` only if `deadline` passed first (according to the
-    /// futex); `None` waits as long as it takes.
+    /// futex).
     ///
     /// Not `#[cold]`: every thread but the leader comes here each round.
-    fn wait_for_generation_change(&self, joined: u32, deadline: Option<Instant>) -> bool {
+    fn wait_for_generation_change(&self, joined: u32, deadline: Deadline) -> bool {
         let generation = joined & GENERATION_MASK;
         let mut spin = SpinWait::new();
         // The last value we know of; the loop reads the word only when it
@@ -416,25 +409,19 @@ impl Barrier {
             if state != sleeping {
                 // Relaxed on success: the flag publishes nothing. Acquire on
                 // failure: the value read may show the new generation.
-                if let Err(now) = self
+                if let Err(seen) = self
                     .state
                     .compare_exchange(state, sleeping, Relaxed, Acquire)
                 {
-                    state = now;
+                    state = seen;
                     continue;
                 }
             }
 
             // Sleep while the word still says "this round, SLEEPERS set";
             // the leader's swap changes it and is followed by `wake_all`.
-            match deadline {
-                None => weft_futex::wait(&self.state, sleeping),
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if !weft_futex::wait_timeout(&self.state, sleeping, left) {
-                        return false;
-                    }
-                }
+            if !weft_futex::wait_until(&self.state, sleeping, deadline) {
+                return false;
             }
             state = self.state.load(Acquire);
         }
@@ -464,7 +451,7 @@ impl Barrier {
                 .compare_exchange_weak(state, state - 1, Relaxed, Acquire)
             {
                 Ok(_) => return None,
-                Err(now) => state = now,
+                Err(seen) => state = seen,
             }
         }
     }
@@ -495,19 +482,10 @@ const fn threads_per_round(n: usize) -> u32 {
 /// barrier.
 #[cold]
 fn wake_all(word: *const AtomicU32) {
-    // SAFETY (soundness; no `unsafe` block is needed, but this call is where
-    // the barrier may already be freed): `weft_futex::wake_all` takes a
-    // `*const AtomicU32`, not a reference, and never dereferences it; the
-    // kernel uses the address only as the key of its wait queue (and Miri's
-    // futex accepts a freed address too). A freed or reused address is
-    // therefore harmless: at worst the wake reaches threads waiting on
-    // whatever now lives there, and every futex waiter must tolerate
-    // spurious wake-ups anyway. Nothing else of the barrier is touched
-    // after the leader's swap: `word` and `n` were read before it, and the
-    // decision to wake came from the swap's own result. Finally, no frozen
-    // byte of the barrier is behind the leader's `&self` (`n` is atomic), so
-    // the memory may be freed while that reference is still live; see
-    // "Dropping the barrier" in the module documentation.
+    // No `unsafe` is needed, but this is where the barrier may already be
+    // freed: `weft_futex::wake_all` only uses the address as a key. Why that
+    // and the rest of the leader's path are sound is "Dropping the barrier"
+    // in the module documentation.
     weft_futex::wake_all(word);
 }
 

@@ -28,7 +28,7 @@ fn new_0_and_new_1_return_at_once_as_leader() {
 }
 
 #[test]
-fn eight_bytes_send_sync() {
+fn a_barrier_is_eight_bytes_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Barrier>();
     assert_eq!(size_of::<Barrier>(), 8);
@@ -50,7 +50,7 @@ fn new_above_max_threads_panics() {
 }
 
 #[test]
-fn debug() {
+fn debug_shows_the_size_and_the_waiting_threads() {
     let barrier = Barrier::new(3);
     assert_eq!(format!("{barrier:?}"), "Barrier { n: 3, waiting: 0, .. }");
     assert_eq!(
@@ -104,19 +104,19 @@ fn rounds(threads: usize, rounds: usize) {
 }
 
 #[test]
-fn rounds_2_threads() {
+fn two_threads_pass_round_after_round() {
     rounds(2, iterations(1000, 20));
 }
 
 #[test]
-fn rounds_4_threads() {
+fn four_threads_pass_round_after_round() {
     rounds(4, iterations(1000, 10));
 }
 
 /// More threads than this machine's two cores: waiters must yield or sleep
 /// for the late threads to run at all.
 #[test]
-fn rounds_8_threads_oversubscribed() {
+fn eight_threads_on_two_cores_pass_round_after_round() {
     rounds(8, iterations(300, 4));
 }
 
@@ -330,7 +330,7 @@ fn wait_timeout_huge_timeout_waits_without_deadline() {
 /// of it every completed round releases exactly `n` threads, one of them a
 /// leader.
 #[test]
-fn more_threads_than_n_with_timeouts() {
+fn more_threads_than_n_with_timeouts_release_n_per_round() {
     const N: usize = 3;
     const THREADS: usize = 5;
     let target = iterations(300, 5);
@@ -370,7 +370,7 @@ fn more_threads_than_n_with_timeouts() {
 
 /// `wait` and `wait_timeout` in the same rounds.
 #[test]
-fn wait_and_wait_timeout_mixed() {
+fn wait_and_wait_timeout_share_rounds() {
     let rounds = iterations(500, 6);
     let barrier = Barrier::new(3);
     let leaders: Vec<AtomicUsize> = (0..rounds).map(|_| AtomicUsize::new(0)).collect();
@@ -395,7 +395,7 @@ fn wait_and_wait_timeout_mixed() {
 }
 
 #[test]
-fn const_static() {
+fn a_static_barrier_needs_no_initializer() {
     static BARRIER: Barrier = Barrier::new(2);
     thread::scope(|s| {
         let other = s.spawn(|| BARRIER.wait().is_leader());

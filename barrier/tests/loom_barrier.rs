@@ -62,7 +62,7 @@ fn two_rounds(builder: loom::model::Builder, threads: usize) {
 }
 
 #[test]
-fn two_threads_two_rounds() {
+fn two_threads_pass_two_rounds() {
     two_rounds(loom::model::Builder::new(), 2);
 }
 
@@ -74,7 +74,7 @@ fn two_threads_two_rounds() {
 /// of round 1 arriving while the round-2 arrival of another thread races
 /// the sleepers' wake-up; `two_threads_two_rounds` runs at the full bound.
 #[test]
-fn three_threads_two_rounds() {
+fn three_threads_pass_two_rounds() {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(builder.preemption_bound.map_or(2, |bound| bound.min(2)));
     two_rounds(builder, 3);

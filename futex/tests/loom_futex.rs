@@ -11,7 +11,7 @@ use weft_futex::loom::{self, sync::Arc, thread};
 
 /// A flag with a wake: every interleaving finishes.
 #[test]
-fn flag_with_wake() {
+fn a_flag_set_then_woken_is_seen() {
     loom::model(|| {
         let flag = Arc::new(AtomicU32::new(0));
         let waiter = {
@@ -33,7 +33,7 @@ fn flag_with_wake() {
 /// `wait_timeout` may be woken or may time out; a waker that runs after the
 /// timeout wakes nobody and that is fine.
 #[test]
-fn timed_wait_both_outcomes() {
+fn a_timed_wait_ends_by_wake_or_by_timeout() {
     loom::model(|| {
         let word = Arc::new(AtomicU32::new(0));
         let waiter = {
@@ -53,7 +53,7 @@ fn timed_wait_both_outcomes() {
 /// `model_catches_missing_wake`.
 #[test]
 #[ignore = "expected to deadlock; run by model_catches_missing_wake"]
-fn wakeless_flag() {
+fn a_flag_set_without_a_wake_leaves_the_waiter_asleep() {
     loom::model(|| {
         let flag = Arc::new(AtomicU32::new(0));
         let waiter = {
@@ -70,11 +70,14 @@ fn wakeless_flag() {
     });
 }
 
-/// Runs `wakeless_flag` in its own process and requires it to fail with a
+/// Runs `a_flag_set_without_a_wake_leaves_the_waiter_asleep` in its own process and requires it to fail with a
 /// deadlock report.
 #[test]
 fn model_catches_missing_wake() {
-    expect_model_failure("wakeless_flag", "deadlock");
+    expect_model_failure(
+        "a_flag_set_without_a_wake_leaves_the_waiter_asleep",
+        "deadlock",
+    );
 }
 
 /// A flag that publishes data, whose waiter re-reads the flag after waking
@@ -85,7 +88,7 @@ fn model_catches_missing_wake() {
 /// `model_catches_missing_acquire_after_wake`.
 #[test]
 #[ignore = "expected to fail; run by model_catches_missing_acquire_after_wake"]
-fn relaxed_reload_after_wake() {
+fn a_relaxed_reload_after_a_wake_misses_the_data() {
     loom::model(|| {
         let shared = Arc::new((AtomicU32::new(0), UnsafeCell::new(0u32)));
         let waiter = {
@@ -116,11 +119,15 @@ fn relaxed_reload_after_wake() {
     });
 }
 
-/// Runs `relaxed_reload_after_wake` in its own process and requires loom to
-/// fail it: a wake must not carry the waker's writes to the woken thread.
+/// Runs `a_relaxed_reload_after_a_wake_misses_the_data` in its own process
+/// and requires loom to fail it: a wake must not carry the waker's writes to
+/// the woken thread.
 #[test]
 fn model_catches_missing_acquire_after_wake() {
-    expect_model_failure("relaxed_reload_after_wake", "Causality violation");
+    expect_model_failure(
+        "a_relaxed_reload_after_a_wake_misses_the_data",
+        "Causality violation",
+    );
 }
 
 /// Runs the ignored model `test` in a child process, with two preemptions,

@@ -56,10 +56,10 @@
 
 use core::fmt;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use weft_futex::SpinWait;
 use weft_futex::atomic::AtomicU32;
+use weft_futex::{Deadline, SpinWait};
 
 use crate::MutexGuard;
 
@@ -96,23 +96,13 @@ pub struct Condvar {
 }
 
 impl Condvar {
-    /// Creates a condition variable with no waiters.
-    #[cfg(not(loom))]
-    #[inline]
-    pub const fn new() -> Self {
-        Self {
-            seq: AtomicU32::new(0),
-            waiters: AtomicU32::new(0),
-        }
-    }
-
-    /// Creates a condition variable with no waiters (not `const` under
-    /// loom).
-    #[cfg(loom)]
-    pub fn new() -> Self {
-        Self {
-            seq: AtomicU32::new(0),
-            waiters: AtomicU32::new(0),
+    weft_futex::const_unless_loom! {
+        /// Creates a condition variable with no waiters.
+        pub fn new() -> Self {
+            Self {
+                seq: AtomicU32::new(0),
+                waiters: AtomicU32::new(0),
+            }
         }
     }
 
@@ -122,7 +112,7 @@ impl Condvar {
     /// it in a loop that checks the condition, or use
     /// [`wait_while`](Self::wait_while).
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        self.wait_inner(guard, None).0
+        self.wait_inner(guard, Deadline::NEVER).0
     }
 
     /// Waits as long as `condition` returns `true`, checking it first: if it
@@ -177,7 +167,7 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> (MutexGuard<'a, T>, bool) {
-        let (guard, woken) = self.wait_inner(guard, Some(timeout));
+        let (guard, woken) = self.wait_inner(guard, Deadline::after(timeout));
         (guard, !woken)
     }
 
@@ -192,16 +182,12 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        let deadline = Instant::now().checked_add(timeout);
+        let deadline = Deadline::after(timeout);
         while condition(&mut *guard) {
-            let left = match deadline {
-                Some(deadline) => deadline.saturating_duration_since(Instant::now()),
-                None => Duration::MAX,
-            };
-            if left.is_zero() {
+            if deadline.has_passed() {
                 return (guard, true);
             }
-            guard = self.wait_timeout(guard, left).0;
+            guard = self.wait_inner(guard, deadline).0;
         }
         (guard, false)
     }
@@ -228,11 +214,12 @@ impl Condvar {
         }
     }
 
-    /// Unlock, sleep on `seq`, relock. Returns `false` if a timeout passed.
+    /// Unlock, sleep on `seq`, relock. Returns `false` if `deadline`
+    /// passed.
     fn wait_inner<'a, T: ?Sized>(
         &self,
         guard: MutexGuard<'a, T>,
-        timeout: Option<Duration>,
+        deadline: Deadline,
     ) -> (MutexGuard<'a, T>, bool) {
         // Both Relaxed, and both before the unlock below: a notifier that
         // locks the mutex after us sees them (see "Memory ordering").
@@ -250,13 +237,7 @@ impl Condvar {
                 break true;
             }
             if !spin.spin() {
-                break match timeout {
-                    None => {
-                        weft_futex::wait(&self.seq, seq);
-                        true
-                    }
-                    Some(timeout) => weft_futex::wait_timeout(&self.seq, seq, timeout),
-                };
+                break weft_futex::wait_until(&self.seq, seq, deadline);
             }
         };
 

@@ -73,10 +73,10 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use weft_futex::atomic::AtomicU32;
-use weft_futex::{SpinWait, UnsafeCell};
+use weft_futex::{Deadline, SpinWait, UnsafeCell};
 
 /// Nobody holds the lock.
 const UNLOCKED: u32 = 0;
@@ -125,30 +125,20 @@ pub struct Mutex<T: ?Sized> {
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
 impl<T> Mutex<T> {
-    /// Creates an unlocked mutex holding `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// static LOG: weft_mutex::Mutex<Vec<&str>> = weft_mutex::Mutex::new(Vec::new());
-    /// LOG.lock().push("started");
-    /// ```
-    #[cfg(not(loom))]
-    #[inline]
-    pub const fn new(value: T) -> Self {
-        Self {
-            state: AtomicU32::new(UNLOCKED),
-            value: UnsafeCell::new(value),
-        }
-    }
-
-    /// Creates an unlocked mutex holding `value` (not `const` under loom,
-    /// whose atomics register with the model when created).
-    #[cfg(loom)]
-    pub fn new(value: T) -> Self {
-        Self {
-            state: AtomicU32::new(UNLOCKED),
-            value: UnsafeCell::new(value),
+    weft_futex::const_unless_loom! {
+        /// Creates an unlocked mutex holding `value`.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// static LOG: weft_mutex::Mutex<Vec<&str>> = weft_mutex::Mutex::new(Vec::new());
+        /// LOG.lock().push("started");
+        /// ```
+        pub fn new(value: T) -> Self {
+            Self {
+                state: AtomicU32::new(UNLOCKED),
+                value: UnsafeCell::new(value),
+            }
         }
     }
 
@@ -184,7 +174,7 @@ impl<T: ?Sized> Mutex<T> {
             .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
             .is_err()
         {
-            self.lock_contended(None);
+            self.lock_contended(Deadline::NEVER);
         }
         MutexGuard::new(self)
     }
@@ -230,9 +220,8 @@ impl<T: ?Sized> Mutex<T> {
         if let Some(guard) = self.try_lock() {
             return Some(guard);
         }
-        // A deadline past the end of time means no deadline.
-        let deadline = Instant::now().checked_add(timeout);
-        self.lock_contended(deadline).then(|| MutexGuard::new(self))
+        self.lock_contended(Deadline::after(timeout))
+            .then(|| MutexGuard::new(self))
     }
 
     /// Whether some thread holds the lock at this instant. The answer may be
@@ -251,10 +240,9 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// The slow path of locking: spin, then sleep until the lock is ours.
-    /// Returns `false` only if `deadline` passed first; `None` waits as long
-    /// as it takes.
+    /// Returns `false` only if `deadline` passed first.
     #[cold]
-    fn lock_contended(&self, deadline: Option<Instant>) -> bool {
+    fn lock_contended(&self, deadline: Deadline) -> bool {
         let mut state = self.spin();
 
         // The holder left while we spun and nobody sleeps: take it as
@@ -266,7 +254,7 @@ impl<T: ?Sized> Mutex<T> {
                 .compare_exchange(UNLOCKED, LOCKED, Acquire, Relaxed)
             {
                 Ok(_) => return true,
-                Err(now) => state = now,
+                Err(seen) => state = seen,
             }
         }
 
@@ -281,18 +269,11 @@ impl<T: ?Sized> Mutex<T> {
             }
 
             // Sleep while the word still says CONTENDED; an unlock in
-            // between makes the kernel return at once.
-            match deadline {
-                None => weft_futex::wait(&self.state, CONTENDED),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        // The word stays CONTENDED; the next unlock makes
-                        // one wake more than needed, which is harmless.
-                        return false;
-                    }
-                    weft_futex::wait_timeout(&self.state, CONTENDED, deadline - now);
-                }
+            // between makes the kernel return at once. On a timeout the
+            // word stays CONTENDED: the next unlock makes one wake more than
+            // needed, which is harmless.
+            if !weft_futex::wait_until(&self.state, CONTENDED, deadline) {
+                return false;
             }
 
             state = self.spin();

@@ -26,12 +26,12 @@ fn increment_from(threads: usize) {
 }
 
 #[test]
-fn two_threads() {
+fn two_threads_lose_no_increment() {
     increment_from(1);
 }
 
 #[test]
-fn three_threads() {
+fn three_threads_lose_no_increment() {
     increment_from(2);
 }
 
@@ -39,7 +39,7 @@ fn three_threads() {
 /// block, so the CONTENDED state and the hand-off through a wake are
 /// explored.
 #[test]
-fn contended_handoff() {
+fn a_held_lock_passes_to_a_sleeper_through_a_wake() {
     loom::model(|| {
         let m = Arc::new(Mutex::new(Vec::new()));
         let t = {

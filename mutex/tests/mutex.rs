@@ -9,7 +9,7 @@ use weft_mutex::Mutex;
 use weft_testkit::iterations;
 
 #[test]
-fn smoke() {
+fn lock_then_into_inner_sees_every_write() {
     let m = Mutex::new(1);
     *m.lock() += 1;
     assert_eq!(*m.lock(), 2);
@@ -21,13 +21,13 @@ fn smoke() {
 }
 
 #[test]
-fn four_bytes() {
+fn a_mutex_is_one_word_beside_its_value() {
     assert_eq!(size_of::<Mutex<()>>(), 4);
     assert_eq!(size_of::<Mutex<u32>>(), 8);
 }
 
 #[test]
-fn send_and_sync() {
+fn a_mutex_of_send_data_is_sync() {
     fn check<T: ?Sized + Send + Sync>() {}
     check::<Mutex<u64>>();
     check::<Mutex<std::cell::Cell<u64>>>(); // Send is enough for Sync.
@@ -57,17 +57,17 @@ fn hammer(threads: usize) {
 }
 
 #[test]
-fn exclusion_2_threads() {
+fn two_threads_never_hold_it_at_once() {
     hammer(2);
 }
 
 #[test]
-fn exclusion_4_threads() {
+fn four_threads_never_hold_it_at_once() {
     hammer(4);
 }
 
 #[test]
-fn exclusion_8_threads() {
+fn eight_threads_never_hold_it_at_once() {
     hammer(8);
 }
 
@@ -189,7 +189,7 @@ fn debug_shows_value_or_placeholder_without_blocking() {
 }
 
 #[test]
-fn default_from_get_mut_into_inner() {
+fn default_from_get_mut_and_into_inner_agree() {
     let mut m: Mutex<Vec<u8>> = Mutex::default();
     m.get_mut().push(1);
     let from: Mutex<Vec<u8>> = Mutex::from(vec![1]);
@@ -197,14 +197,14 @@ fn default_from_get_mut_into_inner() {
 }
 
 #[test]
-fn const_static() {
+fn a_static_mutex_needs_no_initializer() {
     static COUNT: Mutex<u32> = Mutex::new(0);
     *COUNT.lock() += 1;
     assert_eq!(*COUNT.lock(), 1);
 }
 
 #[test]
-fn unsized_value() {
+fn a_mutex_may_hold_an_unsized_value() {
     let m: &Mutex<[u32]> = &Mutex::new([1, 2, 3]);
     m.lock()[1] = 5;
     assert_eq!(&*m.lock(), &[1, 5, 3]);

@@ -16,18 +16,15 @@
 //! - `epoch`, a counter that threads waiting for several permits sleep on.
 //!
 //! **Acquiring** `n` permits is, on the fast path, one compare-and-swap of
-//! `permits` from `p` to `p - n`, tried only while `p >= n`: all `n` permits
-//! are taken at once or none, so two threads asking for several permits can
-//! never each hold part of what the other needs. When there are too few
-//! permits, the thread first re-reads `permits` for a few microseconds with
-//! a growing back-off ([`SpinWait`]), because the permit a thread waits for
-//! is often released a moment later by a thread running on another core.
-//! Then it *registers* as a waiter in `waiters`, performs one
-//! read-modify-write on `permits` (explained below), and loops: take the
-//! permits if there are enough, or else `futex_wait(permits, p)` with the
-//! value `p` it just saw, so the kernel puts it to sleep only if no permit
-//! arrived since. When it has its permits (or its deadline passed) it
-//! unregisters.
+//! `permits` from `p` to `p - n`, tried only while `p >= n`: all `n` or
+//! none, so two threads asking for several can never each hold part of
+//! what the other needs. With too few permits, the thread re-reads
+//! `permits` for a moment ([`SpinWait`]): the permit is often released a
+//! moment later on another core. Then it *registers* in `waiters`, makes
+//! one read-modify-write on `permits` (explained below), and loops: take
+//! the permits if there are enough, else `futex_wait(permits, p)` with the
+//! `p` it just saw, so the kernel puts it to sleep only if no permit
+//! arrived since. Done (or past its deadline), it unregisters.
 //!
 //! **Releasing** `n` permits is one compare-and-swap from `p` to `p + n`
 //! (a loop, so that a count past [`Semaphore::MAX_PERMITS`] is refused
@@ -61,83 +58,42 @@
 //! the permit is in use, and the release that returns it will see the
 //! registration.
 //!
-//! glibc packs the value and the waiter count into one 64-bit word, so that
-//! one compare-and-swap reads both; a futex is 32 bits wide, so glibc then
-//! waits on half of that word, a mixed-size access that Rust's memory model
-//! (and loom, and Miri) does not allow. Two words joined by the
-//! read-modify-write above cost the same on the fast path: the releaser's
-//! compare-and-swap is `AcqRel` instead of `Release`, which is the same
-//! `lock cmpxchg` on x86, plus one plain load of a word on the same cache
-//! line. The textbook alternative, a `SeqCst` fence between the write and
-//! the read on both sides, would put an `mfence` (tens of cycles) on every
-//! release.
-//!
-//! **Which wake is enough.** A release of `n` permits wakes at most `n`
-//! threads waiting for one permit each (`wake_one` `n` times, or
-//! `wake_all` if that is everyone registered). Every thread sleeping on
-//! `permits` can use a single permit, so each wake goes to a thread that
-//! will either take a permit or find that another thread already took it,
-//! in which case the permit is in use and nothing is lost.
+//! glibc packs the count and the waiters into one 64-bit word and waits
+//! on half of it, a mixed-size access that Rust's memory model (and loom,
+//! and Miri) does not allow; two words joined by the read-modify-write
+//! above cost the same on the fast path, where a `SeqCst` fence on both
+//! sides would cost a full barrier on every release.
 //!
 //! **Waiting for several permits.** Threads in
 //! [`acquire_many`](Semaphore::acquire_many) with `n > 1` do *not* sleep on
-//! `permits`. If they did, a `wake_one` meant for a thread that needs one
-//! permit could reach a thread that needs three, which would find too few,
-//! go back to sleep, and leave the permit unused while the one-permit
-//! waiter sleeps on: a lost wake-up. Switching to `wake_all` whenever a
-//! release sees a multi-permit waiter registered is not enough: one that
-//! registers just after the release read `waiters` can still be queued on
-//! the word before the release's `wake_one` arrives, and the kernel wakes
-//! a higher-priority thread first (arrival order counts only among equal
-//! priorities), so it may take the wake. (Loom's futex model wakes in
-//! arrival order, so it cannot show this case; the design rules it out
-//! instead of depending on the order.)
+//! `permits`: a `wake_one` meant for a thread that needs one permit could
+//! reach one that needs three, which finds too few and sleeps again while
+//! the permit stays unused. (Switching to `wake_all` when a release sees a
+//! multi-permit waiter is not enough: one that registers just after that
+//! check can still be queued first, and the kernel need not wake in
+//! arrival order.) So they count in the upper half of `waiters` and sleep
+//! on `epoch`, and a `wake_one` on `permits` only ever reaches a thread
+//! that can use one permit. A release that sees them registered, and
+//! leaves at least two permits, increments `epoch` and wakes them all;
+//! each checks whether there are now enough for it, a thundering herd only
+//! among multi-permit waiters. They read `epoch` (`Acquire`) before each
+//! check of `permits`, so a release they missed there has changed `epoch`
+//! by the time they call `futex_wait(epoch, e)`, as in `weft_mutex::Condvar`.
 //!
-//! Instead they sleep on `epoch` and count in the upper half of `waiters`,
-//! and a `wake_one` on `permits` can only ever reach a thread that can use
-//! one permit. A release that sees multi-permit waiters, and leaves at
-//! least two permits (the fewest any of them needs), increments `epoch`
-//! and wakes them all; each checks whether there are now enough for it.
-//! Waking them all is simple and cannot lose a wake; the cost, a thundering
-//! herd among multi-permit waiters, falls only on programs that have
-//! several of them asleep at once. They read `epoch` (`Acquire`) before
-//! each check of `permits`, so a release that they missed in `permits` has
-//! changed `epoch` by the time they call `futex_wait(epoch, e)`, as in
-//! `weft_mutex::Condvar`. (`epoch` would have to wrap all the way around,
-//! 2³² releases, between a waiter's read and its sleep for a wake to be
-//! missed.)
-//!
-//! **The C++ standard libraries got this wrong.** `std::counting_semaphore`
-//! in both libc++ and libstdc++ shipped with lost wake-ups:
-//!
-//! - libc++'s `release` notified only when the count went up *from zero*.
-//!   With two threads asleep and two `release(1)` calls, the first wakes
-//!   one thread and the second, seeing a count of one, wakes nobody; the
-//!   second sleeper sleeps on beside an available permit
-//!   ([llvm/llvm-project#46357](https://github.com/llvm/llvm-project/issues/46357),
-//!   "counting_semaphore deadlocks?", LLVM Bugzilla 47013). A second lost
-//!   wake-up, in the waiter count that libc++'s atomic-wait layer keeps to
-//!   skip needless wakes, was analysed in
-//!   [D114119](https://reviews.llvm.org/D114119)
-//!   ([llvm/llvm-project#77659](https://github.com/llvm/llvm-project/issues/77659));
-//!   [llvm/llvm-project#79265](https://github.com/llvm/llvm-project/pull/79265)
-//!   (2024) closed both issues.
-//! - libstdc++'s `counting_semaphore` can sleep forever under contention
-//!   ([GCC bug 104928](https://gcc.gnu.org/bugzilla/show_bug.cgi?id=104928));
-//!   downstream reports (for example PyTorch's
-//!   [#177884](https://github.com/pytorch/pytorch/pull/177884)) describe the
-//!   same shape: the release skips its notify when the count is already
-//!   positive, while a waiter that lost a race still goes to sleep.
-//!
-//! The first libc++ bug and the libstdc++ one decide whether to wake from
-//! the *value* of the count, which says nothing about who sleeps. Here the
-//! decision rests on `waiters` alone, which
-//! counts every thread from before its last look at `permits` until after
-//! it stops waiting, and the argument above shows a release always sees a
-//! waiter that could miss its permits. The loom models in
-//! `tests/loom_semaphore.rs` check exactly the libc++ scenario (two
-//! sleepers, two single releases) on a futex model where a forgotten wake
-//! is a reported deadlock.
+//! **The C++ standard libraries got this wrong.** libc++'s
+//! `counting_semaphore::release` notified only when the count went up
+//! *from zero*: with two threads asleep and two `release(1)` calls, the
+//! second release wakes nobody and a sleeper sleeps on beside a permit
+//! ([llvm/llvm-project#46357](https://github.com/llvm/llvm-project/issues/46357),
+//! fixed by [#79265](https://github.com/llvm/llvm-project/pull/79265));
+//! libstdc++'s can sleep forever under contention in the same way
+//! ([GCC bug 104928](https://gcc.gnu.org/bugzilla/show_bug.cgi?id=104928)).
+//! Both decide whether to wake from the *value* of the count, which says
+//! nothing about who sleeps. Here the decision rests on `waiters` alone,
+//! which counts every thread from before its last look at `permits` until
+//! after it stops waiting. `tests/loom_semaphore.rs` checks the libc++
+//! scenario on a futex model where a forgotten wake is a reported
+//! deadlock.
 //!
 //! **No FIFO order.** Permits go to whichever thread takes them first: a
 //! running thread that calls `acquire` right after a release usually beats
@@ -150,11 +106,10 @@
 //! permits can starve while others keep taking them one at a time. Where
 //! order matters, put the work in a FIFO queue.
 //!
-//! **Lifetime.** POSIX semaphores had a bug where `sem_post` read the waiter
-//! count after the increment, by which time the last waiter may have
-//! returned and freed the semaphore (glibc bug 12674). Here a release reads
-//! `waiters` after its increment too, but `&self` keeps the semaphore alive
-//! until `release` returns, so safe code cannot free it in between.
+//! **Lifetime.** A release reads `waiters` after its increment, when the
+//! last waiter may already have returned (freeing the semaphore was
+//! glibc's bug 12674); here `&self` keeps the semaphore alive until
+//! `release` returns.
 //!
 //! # Memory ordering
 //!
@@ -174,10 +129,10 @@
 
 use core::fmt;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use weft_futex::SpinWait;
 use weft_futex::atomic::{AtomicU32, AtomicU64};
+use weft_futex::{Deadline, SpinWait};
 
 /// No thread is registered as a waiter.
 const NO_WAITERS: u64 = 0;
@@ -256,52 +211,33 @@ impl Semaphore {
     /// message naming `MAX_PERMITS`, and leaves the count as it was.
     pub const MAX_PERMITS: u32 = i32::MAX as u32;
 
-    /// Creates a semaphore holding `permits` permits.
-    ///
-    /// # Panics
-    ///
-    /// If `permits` is greater than [`MAX_PERMITS`](Self::MAX_PERMITS)
-    /// (at compile time when used in a `const` or `static`).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use weft_semaphore::Semaphore;
-    ///
-    /// static DOWNLOADS: Semaphore = Semaphore::new(4);
-    /// let _slot = DOWNLOADS.access();
-    /// assert_eq!(DOWNLOADS.available_permits(), 3);
-    /// ```
-    #[cfg(not(loom))]
-    #[inline]
-    pub const fn new(permits: u32) -> Self {
-        assert!(
-            permits <= Self::MAX_PERMITS,
-            "Semaphore::new: more permits than Semaphore::MAX_PERMITS (2147483647)"
-        );
-        Self {
-            permits: AtomicU32::new(permits),
-            epoch: AtomicU32::new(0),
-            waiters: AtomicU64::new(NO_WAITERS),
-        }
-    }
-
-    /// Creates a semaphore holding `permits` permits (not `const` under
-    /// loom, whose atomics register with the model when created).
-    ///
-    /// # Panics
-    ///
-    /// If `permits` is greater than [`MAX_PERMITS`](Self::MAX_PERMITS).
-    #[cfg(loom)]
-    pub fn new(permits: u32) -> Self {
-        assert!(
-            permits <= Self::MAX_PERMITS,
-            "Semaphore::new: more permits than Semaphore::MAX_PERMITS (2147483647)"
-        );
-        Self {
-            permits: AtomicU32::new(permits),
-            epoch: AtomicU32::new(0),
-            waiters: AtomicU64::new(NO_WAITERS),
+    weft_futex::const_unless_loom! {
+        /// Creates a semaphore holding `permits` permits.
+        ///
+        /// # Panics
+        ///
+        /// If `permits` is greater than [`MAX_PERMITS`](Self::MAX_PERMITS)
+        /// (at compile time when used in a `const` or `static`).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use weft_semaphore::Semaphore;
+        ///
+        /// static DOWNLOADS: Semaphore = Semaphore::new(4);
+        /// let _slot = DOWNLOADS.access();
+        /// assert_eq!(DOWNLOADS.available_permits(), 3);
+        /// ```
+        pub fn new(permits: u32) -> Self {
+            assert!(
+                permits <= Self::MAX_PERMITS,
+                "Semaphore::new: more permits than Semaphore::MAX_PERMITS (2147483647)"
+            );
+            Self {
+                permits: AtomicU32::new(permits),
+                epoch: AtomicU32::new(0),
+                waiters: AtomicU64::new(NO_WAITERS),
+            }
         }
     }
 
@@ -321,7 +257,7 @@ impl Semaphore {
     #[inline]
     pub fn acquire(&self) {
         if !self.try_take(1) {
-            self.acquire_contended(1, Deadline::Never);
+            self.acquire_contended(1, Deadline::NEVER);
         }
     }
 
@@ -361,9 +297,7 @@ impl Semaphore {
         if timeout.is_zero() {
             return false;
         }
-        // A deadline past the end of time means no deadline.
-        let deadline = Instant::now().checked_add(timeout);
-        self.acquire_contended(1, deadline.map_or(Deadline::Never, Deadline::At))
+        self.acquire_contended(1, Deadline::after(timeout))
     }
 
     /// Takes `n` permits at once, blocking until `n` are available.
@@ -398,7 +332,7 @@ impl Semaphore {
     pub fn acquire_many(&self, n: u32) {
         check_request(n);
         if !self.try_take(n) {
-            self.acquire_contended(n, Deadline::Never);
+            self.acquire_contended(n, Deadline::NEVER);
         }
     }
 
@@ -661,14 +595,7 @@ impl Semaphore {
             } else {
                 (&self.permits, permits)
             };
-            match deadline {
-                Deadline::Never => weft_futex::wait(word, expected),
-                Deadline::At(deadline) => {
-                    let now = Instant::now();
-                    timed_out = now >= deadline
-                        || !weft_futex::wait_timeout(word, expected, deadline - now);
-                }
-            }
+            timed_out = !weft_futex::wait_until(word, expected, deadline);
             if many {
                 // Acquire: as above.
                 epoch = self.epoch.load(Acquire);
@@ -692,9 +619,8 @@ impl Semaphore {
     /// the kernel, finding the word changed, does not put it to sleep.
     ///
     /// Threads waiting for several permits sleep on `epoch` and are all
-    /// woken, because which of them the new count satisfies depends on how
-    /// many each needs; a wake meant for one that cannot proceed must not
-    /// be spent on it (see "Waiting for several permits").
+    /// woken (see "Waiting for several permits" in the module
+    /// documentation).
     #[cold]
     fn wake(&self, released: u32, now_available: u32, waiters: u64) {
         let one_permit = waiters as u32;
@@ -771,13 +697,6 @@ impl fmt::Debug for SemaphoreGuard<'_> {
             .field("permits", &self.permits)
             .finish_non_exhaustive()
     }
-}
-
-/// When a timed acquisition gives up.
-#[derive(Clone, Copy)]
-enum Deadline {
-    Never,
-    At(Instant),
 }
 
 /// Panics if no semaphore could ever hold `n` permits.

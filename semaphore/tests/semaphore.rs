@@ -21,7 +21,7 @@ const SETTLE: Duration = Duration::from_millis(50);
 const STUCK: Duration = Duration::from_secs(20);
 
 #[test]
-fn smoke() {
+fn permits_are_taken_and_given_back() {
     let s = Semaphore::new(2);
     s.acquire();
     s.acquire();
@@ -35,14 +35,14 @@ fn smoke() {
 }
 
 #[test]
-fn send_and_sync() {
+fn a_semaphore_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Semaphore>();
     check::<SemaphoreGuard<'static>>();
 }
 
 #[test]
-fn const_static() {
+fn a_static_semaphore_needs_no_initializer() {
     static S: Semaphore = Semaphore::new(3);
     let guard = S.access();
     assert_eq!(S.available_permits(), 2);
@@ -303,7 +303,7 @@ fn one_permit_reaches_the_waiter_that_can_use_it() {
 /// libc++'s lost wake-up: two sleepers, then two single releases in a row.
 /// Both sleepers must wake.
 #[test]
-fn two_sleepers_two_releases() {
+fn two_releases_in_a_row_wake_two_sleepers() {
     let s = Semaphore::new(0);
     let (done, finished) = mpsc::channel();
     thread::scope(|t| {
