@@ -116,9 +116,8 @@ pub(crate) fn merge_two<T: Ord>(mut a: Vec<T>, mut b: Vec<T>) -> Vec<T> {
 /// The output is cut into four quarters at merge-path split points, and
 /// the four quarters are merged in one loop, a step of each per iteration:
 /// each step's loads depend on the previous step's comparison, so one
-/// merge waits on that chain, while independent ones overlap it. In the
-/// merges of the 10 M-element [`sort`](crate::sort), four chains took
-/// 9.5 ms of the workers' time against 11.6 ms with two.
+/// merge waits on that chain, while independent ones overlap it (figures
+/// in BENCHMARKS.md, "Design measurements", algorithms).
 ///
 /// # Panics
 ///

@@ -49,28 +49,19 @@
 //! calls of the sort (one for the blocks, then one per level of cuts) are
 //! then made from one of the workers, which takes part in each of them
 //! (see the pool's docs on nesting). Made from outside the pool, every one
-//! of those calls ends with the caller being woken and the workers going
-//! idle, and starts with the workers being woken again: four round trips
-//! through the scheduler for two blocks, each time with two threads to
-//! place on the cores. From a worker, the thread that makes a call is
-//! already running on its core, and only the other workers are woken. On
-//! 10 M random `u64`s and two workers, the whole sort took 90–92 ms this
-//! way, against 96–98 ms with every call made from outside, and 161 ms for
-//! `sort_unstable` (medians of three probes of 15 to 25 alternated runs).
-//! The call that sorts the blocks timed the same either way (84 ms), so
-//! the time saved is in the three calls of the merge, which come one right
-//! after another.
+//! of those calls would end with the caller being woken and the workers
+//! going idle, and start with the workers being woken again; from a worker,
+//! the thread that makes a call is already running on its core, and only
+//! the other workers are woken. (The figures are in BENCHMARKS.md, "Design
+//! measurements", algorithms.)
 //!
 //! # Why in place
 //!
-//! A merge into a second array of `n` elements is the textbook way, and
-//! the first version of this module did that (a "ping-pong" between the
-//! data and a scratch buffer). But a fresh buffer of `n` elements is
-//! memory the kernel must map and zero page by page on first touch: for 10
-//! million `u64`s on the two-core test machine, 20 ms of page faults,
-//! against 80 ms to sort the two halves and 15 ms to merge them. Cutting
-//! the merge into cache-size pieces replaces that with a buffer of a few
-//! megabytes per task, reused, and a few extra rotations.
+//! A merge into a second array of `n` elements is the textbook way. But a
+//! fresh buffer of `n` elements is memory the kernel must map and zero
+//! page by page on first touch, which costs a large share of the merge
+//! itself. Cutting the merge into cache-size pieces replaces that with a
+//! buffer of a few megabytes per task, reused, and a few extra rotations.
 //!
 //! **Cost.** A level of cuts rotates at most every element of the merge
 //! once, and a merge is cut at most [`MAX_LEVELS`] times (its pieces are
@@ -103,18 +94,14 @@ const SEQUENTIAL_CUTOFF: usize = if cfg!(miri) { 64 } else { 1 << 14 };
 
 /// Merges per worker before the cutting goes on inside tasks: more than
 /// one, so that a worker slowed down by another process does not hold the
-/// round back. (On 10 M `u64`s and two workers, 1, 2 and 4 measured within
-/// noise of each other, 8 about 3% slower: each level the sort's task
-/// cuts is one more pool call.)
+/// round back, and few, since each level the sort's task cuts is one more
+/// pool call.
 const PIECES_PER_WORKER: usize = 2;
 
 /// The size of the pieces a merge is cut into, and of each task's buffer.
 /// Each level of cuts moves about half of the data, so fewer, larger
 /// pieces pay off as long as a piece and its buffer stay in the shared
-/// cache (32 MiB on the test machine; a piece and its buffer are 8 MiB per
-/// worker): on 10 M `u64`s, 4 MiB pieces made the whole sort 2–4% faster
-/// than 1 MiB ones, which fit a core's 2 MiB L2 cache but take two more
-/// levels. Tiny under Miri, so that its small tests cut merges several
+/// cache. Tiny under Miri, so that its small tests cut merges several
 /// times.
 const LEAF_BYTES: usize = if cfg!(miri) { 64 } else { 4 << 20 };
 

@@ -6,6 +6,12 @@ use weft_pool::Pool;
 
 pub(crate) use weft_testkit::iterations;
 
+/// Whether two float results agree within a tolerance scaled by the
+/// magnitude of what was summed (`scale`: the sum of absolute values).
+pub(crate) fn close(a: f64, b: f64, scale: f64) -> bool {
+    (a - b).abs() <= 1e-12 * scale.max(1.0)
+}
+
 /// The pool sizes every algorithm is checked with: one worker (the
 /// sequential path), two, and three (which divides few sizes evenly);
 /// under Miri, where every pool call is slow, one and three.
