@@ -13,17 +13,60 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use super::json::Json;
-use super::report::{Estimate, Measurement};
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use super::report::model::{Estimate, Measurement};
 
 /// Why a criterion result could not become a `Measurement`.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum ParseError {
+pub(crate) enum ParseError {
     /// The files are not what criterion 0.5 writes: bad JSON or missing fields.
     Format(String),
     /// The files are fine, but the benchmark's ids do not follow the
     /// `<crate>/<scenario>` group and implementation function convention.
     Convention(String),
+}
+
+/// The part of `benchmark.json` that names the benchmark.
+#[derive(Debug, Deserialize)]
+struct BenchmarkJson {
+    group_id: String,
+    function_id: Option<String>,
+    value_str: Option<String>,
+}
+
+/// The part of `estimates.json` the report keeps.
+#[derive(Debug, Deserialize)]
+struct EstimatesJson {
+    median: Statistic,
+    mean: Statistic,
+}
+
+/// One statistic of `estimates.json`.
+#[derive(Debug, Deserialize)]
+struct Statistic {
+    point_estimate: f64,
+    confidence_interval: Interval,
+}
+
+/// A statistic's bootstrapped confidence interval.
+#[derive(Debug, Deserialize)]
+struct Interval {
+    confidence_level: f64,
+    lower_bound: f64,
+    upper_bound: f64,
+}
+
+impl Statistic {
+    /// The statistic as the report keeps it.
+    fn estimate(&self) -> Estimate {
+        Estimate {
+            point: self.point_estimate,
+            lower: self.confidence_interval.lower_bound,
+            upper: self.confidence_interval.upper_bound,
+        }
+    }
 }
 
 /// Builds a `Measurement` from the contents of a criterion `new/` directory's
@@ -33,81 +76,36 @@ pub(super) enum ParseError {
 /// `value_str`) becomes part of the scenario name, as in
 /// `contended_sweep/4`, so that parameterised benches still pair up by
 /// scenario.
-pub(super) fn parse_measurement(
+pub(crate) fn parse_measurement(
     benchmark_json: &str,
     estimates_json: &str,
 ) -> Result<Measurement, ParseError> {
-    let benchmark = Json::parse(benchmark_json)
+    let benchmark: BenchmarkJson = serde_json::from_str(benchmark_json)
         .map_err(|error| ParseError::Format(format!("benchmark.json: {error}")))?;
-    let estimates = Json::parse(estimates_json)
+    let estimates: EstimatesJson = serde_json::from_str(estimates_json)
         .map_err(|error| ParseError::Format(format!("estimates.json: {error}")))?;
-
-    let group_id = benchmark
-        .get("group_id")
-        .and_then(Json::as_str)
-        .ok_or_else(|| ParseError::Format("benchmark.json has no string `group_id`".to_string()))?;
+    let group_id = &benchmark.group_id;
     let Some((krate, scenario)) = group_id.split_once('/') else {
         return Err(ParseError::Convention(format!(
             "group `{group_id}` is not named `<crate>/<scenario>`"
         )));
     };
-    let Some(implementation) = benchmark.get("function_id").and_then(Json::as_str) else {
+    let Some(implementation) = benchmark.function_id else {
         return Err(ParseError::Convention(format!(
             "group `{group_id}` has a benchmark without a function id naming its implementation"
         )));
     };
-    let scenario = match benchmark.get("value_str").and_then(Json::as_str) {
+    let scenario = match benchmark.value_str {
         Some(value) => format!("{scenario}/{value}"),
         None => scenario.to_string(),
     };
-
-    let median = estimate(&estimates, "median")?;
-    let mean = estimate(&estimates, "mean")?;
-    let confidence_level = estimates
-        .get("median")
-        .and_then(|median| median.get("confidence_interval"))
-        .and_then(|interval| interval.get("confidence_level"))
-        .and_then(Json::as_f64)
-        .ok_or_else(|| {
-            ParseError::Format(
-                "estimates.json has no number `median.confidence_interval.confidence_level`"
-                    .to_string(),
-            )
-        })?;
-
     Ok(Measurement {
         krate: krate.to_string(),
         scenario,
-        implementation: implementation.to_string(),
-        median,
-        mean,
-        confidence_level,
-    })
-}
-
-/// Reads the statistic `name` of `estimates.json`: its point estimate and
-/// the bounds of its confidence interval.
-fn estimate(estimates: &Json, name: &str) -> Result<Estimate, ParseError> {
-    let statistic = estimates.get(name);
-    let number = |value: Option<&Json>, field: &str| {
-        value.and_then(Json::as_f64).ok_or_else(|| {
-            ParseError::Format(format!("estimates.json has no number `{name}.{field}`"))
-        })
-    };
-    let interval = statistic.and_then(|s| s.get("confidence_interval"));
-    Ok(Estimate {
-        point: number(
-            statistic.and_then(|s| s.get("point_estimate")),
-            "point_estimate",
-        )?,
-        lower: number(
-            interval.and_then(|i| i.get("lower_bound")),
-            "confidence_interval.lower_bound",
-        )?,
-        upper: number(
-            interval.and_then(|i| i.get("upper_bound")),
-            "confidence_interval.upper_bound",
-        )?,
+        implementation,
+        median: estimates.median.estimate(),
+        mean: estimates.mean.estimate(),
+        confidence_level: estimates.median.confidence_interval.confidence_level,
     })
 }
 
@@ -125,26 +123,24 @@ fn estimate(estimates: &Json, name: &str) -> Result<Estimate, ParseError> {
 /// file that cannot be read or parsed is an error, because it means
 /// criterion's format is not what this task expects. A missing
 /// `criterion_dir` means no results, which the caller reports.
-pub(super) fn read_results(criterion_dir: &Path) -> Result<Vec<Measurement>, String> {
+pub(crate) fn read_results(criterion_dir: &Path) -> Result<Vec<Measurement>> {
     let mut new_dirs = Vec::new();
     match find_new_dirs(criterion_dir, &mut new_dirs) {
         Ok(()) => {}
         Err(error) if error.kind() == io::ErrorKind::NotFound && new_dirs.is_empty() => {}
         Err(error) => {
-            return Err(format!("cannot read {}: {error}", criterion_dir.display()));
+            return Err(error).with_context(|| format!("cannot read {}", criterion_dir.display()));
         }
     }
 
     let mut results = Vec::new();
     for dir in new_dirs {
         let benchmark_path = dir.join("benchmark.json");
-        let estimates_path = dir.join("estimates.json");
         let read = |path: &Path| {
-            fs::read_to_string(path)
-                .map_err(|error| format!("cannot read {}: {error}", path.display()))
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
         };
         let benchmark = read(&benchmark_path)?;
-        let estimates = read(&estimates_path)?;
+        let estimates = read(&dir.join("estimates.json"))?;
         let finished = fs::metadata(&benchmark_path)
             .and_then(|metadata| metadata.modified())
             .unwrap_or(UNIX_EPOCH);
@@ -154,10 +150,7 @@ pub(super) fn read_results(criterion_dir: &Path) -> Result<Vec<Measurement>, Str
                 eprintln!("warning: skipping {}: {reason}", dir.display());
             }
             Err(ParseError::Format(reason)) => {
-                return Err(format!(
-                    "unexpected criterion output in {}: {reason}",
-                    dir.display()
-                ));
+                bail!("unexpected criterion output in {}: {reason}", dir.display());
             }
         }
     }
@@ -190,11 +183,11 @@ fn find_new_dirs(dir: &Path, found: &mut Vec<PathBuf>) -> io::Result<()> {
 /// A benchmark that criterion has just finished, as announced on its
 /// standard output.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Finished {
+pub(crate) struct Finished {
     /// The benchmark's id, such as `mutex/contended_sweep/weft/4`.
-    pub(super) id: String,
+    pub(crate) id: String,
     /// Criterion's point estimate as it printed it, such as `10.2 ns`.
-    pub(super) time: String,
+    pub(crate) time: String,
 }
 
 /// Recognises the line criterion prints when a benchmark finishes:
@@ -207,7 +200,7 @@ pub(super) struct Finished {
 /// `time:` line that follows starts with spaces; `previous` is the line
 /// before `line`, so that case is recognised too. Lines of any other shape
 /// (outliers, a change against a saved baseline) give `None`.
-pub(super) fn finished_benchmark(line: &str, previous: &str) -> Option<Finished> {
+pub(crate) fn finished_benchmark(line: &str, previous: &str) -> Option<Finished> {
     let (before, after) = line.split_once("time:")?;
     let interval = after.trim().strip_prefix('[')?.strip_suffix(']')?;
     let words: Vec<&str> = interval.split_whitespace().collect();
@@ -232,7 +225,7 @@ pub(super) fn finished_benchmark(line: &str, previous: &str) -> Option<Finished>
 /// The ids of the benchmarks in the output of a criterion bench run with
 /// `--list`, which prints one `<id>: benchmark` line for each, in the
 /// order they run.
-pub(super) fn listed_ids(list_output: &str) -> Vec<String> {
+pub(crate) fn listed_ids(list_output: &str) -> Vec<String> {
     list_output
         .lines()
         .filter_map(|line| line.trim_end().strip_suffix(": benchmark"))
@@ -243,13 +236,13 @@ pub(super) fn listed_ids(list_output: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::report::tests::measurement;
+    use crate::bench::report::fixtures::measurement;
 
     /// `benchmark.json` as criterion 0.5 writes it for `mutex/uncontended/weft`.
-    pub(crate) const BENCHMARK_WEFT: &str = r#"{"group_id":"mutex/uncontended","function_id":"weft","value_str":null,"throughput":null,"full_id":"mutex/uncontended/weft","directory_name":"mutex_uncontended/weft","title":"mutex/uncontended/weft"}"#;
+    const BENCHMARK_WEFT: &str = r#"{"group_id":"mutex/uncontended","function_id":"weft","value_str":null,"throughput":null,"full_id":"mutex/uncontended/weft","directory_name":"mutex_uncontended/weft","title":"mutex/uncontended/weft"}"#;
 
     /// `estimates.json` as criterion 0.5 writes it, with a median of 10.2 ns.
-    pub(crate) const ESTIMATES: &str = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":10.1,"upper_bound":10.5},"point_estimate":10.3,"standard_error":0.1},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":10.05,"upper_bound":10.4},"point_estimate":10.2,"standard_error":0.1},"median_abs_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":0.08,"upper_bound":0.2},"point_estimate":0.14,"standard_error":0.03},"slope":null,"std_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":0.2,"upper_bound":0.6},"point_estimate":0.41,"standard_error":0.1}}"#;
+    const ESTIMATES: &str = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":10.1,"upper_bound":10.5},"point_estimate":10.3,"standard_error":0.1},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":10.05,"upper_bound":10.4},"point_estimate":10.2,"standard_error":0.1},"median_abs_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":0.08,"upper_bound":0.2},"point_estimate":0.14,"standard_error":0.03},"slope":null,"std_dev":{"confidence_interval":{"confidence_level":0.95,"lower_bound":0.2,"upper_bound":0.6},"point_estimate":0.41,"standard_error":0.1}}"#;
 
     /// The measurement `ESTIMATES` describes, for the given ids.
     fn fixture_measurement(krate: &str, scenario: &str, implementation: &str) -> Measurement {
@@ -335,20 +328,20 @@ mod tests {
             Err(ParseError::Convention(_))
         ));
 
+        let format_error =
+            |benchmark: &str, estimates: &str| match parse_measurement(benchmark, estimates) {
+                Err(ParseError::Format(message)) => message,
+                other => panic!("not a format error: {other:?}"),
+            };
         let no_median = ESTIMATES.replace("\"median\"", "\"medium\"");
-        assert_eq!(
-            parse_measurement(BENCHMARK_WEFT, &no_median),
-            Err(ParseError::Format(
-                "estimates.json has no number `median.point_estimate`".to_string()
-            ))
+        assert!(
+            format_error(BENCHMARK_WEFT, &no_median)
+                .starts_with("estimates.json: missing field `median`")
         );
-
         let no_bound = ESTIMATES.replacen("\"lower_bound\":10.05", "\"lower\":10.05", 1);
-        assert_eq!(
-            parse_measurement(BENCHMARK_WEFT, &no_bound),
-            Err(ParseError::Format(
-                "estimates.json has no number `median.confidence_interval.lower_bound`".to_string()
-            ))
+        assert!(
+            format_error(BENCHMARK_WEFT, &no_bound)
+                .starts_with("estimates.json: missing field `lower_bound`")
         );
 
         let truncated = &BENCHMARK_WEFT[..40];

@@ -7,36 +7,12 @@ use std::fs;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::Mode;
-
-/// Where and how the benchmarks ran, shown above the table.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Environment {
-    /// The CPU model and architecture.
-    pub(super) machine: String,
-    /// The number of logical cores this process may use.
-    pub(super) logical_cores: String,
-    /// The total memory.
-    pub(super) memory: String,
-    /// The operating system's name.
-    pub(super) os: String,
-    /// The output of `rustc -V`.
-    pub(super) rustc: String,
-    /// The date of the run, in UTC.
-    pub(super) date: String,
-    /// The measurement mode.
-    pub(super) mode: Mode,
-    /// How many whole passes were measured; each time is the median of
-    /// the passes' medians.
-    pub(super) runs: usize,
-    /// The benchmarks that ran: bench targets, or filters.
-    pub(super) benches: String,
-}
+use super::report::model::{Environment, Mode};
 
 impl Environment {
     /// Describes this machine, reading Linux's `/proc` and `/etc/os-release`
     /// where they exist and saying `unknown` where they do not.
-    pub(super) fn detect(mode: Mode, runs: usize, benches: String) -> Environment {
+    pub(crate) fn detect(mode: Mode, runs: usize, benches: String) -> Environment {
         let read = |path: &str| fs::read_to_string(path).unwrap_or_default();
         let cpu = cpu_model(&read("/proc/cpuinfo")).unwrap_or_else(|| "unknown CPU".to_string());
         let logical_cores = std::thread::available_parallelism()
@@ -56,6 +32,7 @@ impl Environment {
             rustc: rustc_version(),
             date: format_date(seconds),
             mode,
+            criterion_args: mode.criterion_args().join(" "),
             runs,
             benches,
         }

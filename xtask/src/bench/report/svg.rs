@@ -12,19 +12,20 @@
 //!   the same ratio against the thread count, one line per peer, so that a
 //!   reader sees how each primitive behaves past the core count.
 //!
-//! A peer keeps its colour across all panels. The data is prepared by
-//! plain functions (`ratio_rows`, `sweeps`, `ratio_axis`) that the tests
-//! check; `render_svg` only draws.
+//! A peer keeps its colour across all panels. What to draw comes from
+//! `chart.rs`; this file only draws.
 
 use std::iter;
 use std::ops::Range;
 
+use anyhow::Result;
+use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::Mode;
-use super::report::{Report, WEFT, ratio, sweep_point};
+use super::chart::{RatioRow, Sweep, format_tick, ratio_axis, ratio_rows, sweeps};
+use super::model::{Mode, Report};
 
 /// The width of the whole chart, in pixels.
 const WIDTH: u32 = 1000;
@@ -68,24 +69,6 @@ const BEHIND_SHADE: RGBColor = RGBColor(253, 226, 226);
 /// The font of every text in the chart.
 const FONT: &str = "sans-serif";
 
-/// One row of the upper panel: a scenario and each peer's ratio in it.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct RatioRow {
-    /// The scenario, as `<crate>/<scenario>`.
-    pub(super) label: String,
-    /// Each measured peer and its time divided by Weft's.
-    pub(super) ratios: Vec<(String, f64)>,
-}
-
-/// One thread-count sweep: a small chart of the lower panel.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct Sweep {
-    /// The sweep, as `<crate>/<scenario>_sweep`.
-    pub(super) title: String,
-    /// One line per peer: its ratio at each thread count, by thread count.
-    pub(super) lines: Vec<(String, Vec<(u32, f64)>)>,
-}
-
 /// The upper panel's vertical axis: one unit per scenario row, from 0 at
 /// the bottom to `top`, with the grid lines and labels at the rows'
 /// centres. (Plotters' own linear axis picks round numbers instead.)
@@ -120,141 +103,8 @@ impl Ranged for RowAxis {
     }
 }
 
-/// Returns Weft's median time in the scenario, if Weft was measured there.
-fn weft_time(report: &Report, krate: &str, scenario: &str) -> Option<f64> {
-    report
-        .measurements
-        .iter()
-        .find(|m| m.krate == krate && m.scenario == scenario && m.implementation == WEFT)
-        .map(|m| m.median.point)
-}
-
-/// Every scenario that is not a sweep point and has at least one ratio, in
-/// run order.
-pub(super) fn ratio_rows(report: &Report) -> Vec<RatioRow> {
-    let mut rows: Vec<RatioRow> = Vec::new();
-    for m in &report.measurements {
-        if m.implementation == WEFT || sweep_point(&m.scenario).is_some() {
-            continue;
-        }
-        let Some(value) =
-            weft_time(report, &m.krate, &m.scenario).and_then(|weft| ratio(m.median.point, weft))
-        else {
-            continue;
-        };
-        let label = format!("{}/{}", m.krate, m.scenario);
-        match rows.iter_mut().find(|row| row.label == label) {
-            Some(row) => row.ratios.push((m.implementation.clone(), value)),
-            None => rows.push(RatioRow {
-                label,
-                ratios: vec![(m.implementation.clone(), value)],
-            }),
-        }
-    }
-    rows
-}
-
-/// Every sweep with at least one ratio, in run order; each line's points
-/// sorted by thread count.
-pub(super) fn sweeps(report: &Report) -> Vec<Sweep> {
-    let mut sweeps: Vec<Sweep> = Vec::new();
-    for m in &report.measurements {
-        if m.implementation == WEFT {
-            continue;
-        }
-        let Some((name, threads)) = sweep_point(&m.scenario) else {
-            continue;
-        };
-        let Some(value) =
-            weft_time(report, &m.krate, &m.scenario).and_then(|weft| ratio(m.median.point, weft))
-        else {
-            continue;
-        };
-        let title = format!("{}/{name}", m.krate);
-        let sweep_index = match sweeps.iter().position(|s| s.title == title) {
-            Some(index) => index,
-            None => {
-                sweeps.push(Sweep {
-                    title,
-                    lines: Vec::new(),
-                });
-                sweeps.len() - 1
-            }
-        };
-        let lines = &mut sweeps[sweep_index].lines;
-        match lines.iter_mut().find(|(peer, _)| *peer == m.implementation) {
-            Some((_, points)) => points.push((threads, value)),
-            None => lines.push((m.implementation.clone(), vec![(threads, value)])),
-        }
-    }
-    for sweep in &mut sweeps {
-        for (_, points) in &mut sweep.lines {
-            points.sort_by_key(|&(threads, _)| threads);
-        }
-    }
-    sweeps
-}
-
-/// Chooses a logarithmic ratio axis for `ratios`: a range that holds them
-/// all and 1.0 with a margin, and the tick values to label, at least three
-/// where possible (1, 2, 5, 10, ... over a wide range; finer steps over a
-/// narrow one).
-pub(super) fn ratio_axis(ratios: impl IntoIterator<Item = f64>) -> (f64, f64, Vec<f64>) {
-    let (mut min, mut max) = (1.0f64, 1.0f64);
-    for ratio in ratios {
-        if ratio.is_finite() && ratio > 0.0 {
-            min = min.min(ratio);
-            max = max.max(ratio);
-        }
-    }
-    let (lo, hi) = (min / 1.25, max * 1.25);
-
-    const MANTISSAS: [&[f64]; 3] = [
-        &[1.0, 2.0, 5.0],
-        &[1.0, 1.5, 2.0, 3.0, 5.0, 7.0],
-        &[
-            1.0, 1.1, 1.2, 1.3, 1.5, 1.7, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0,
-        ],
-    ];
-    let first_exponent = lo.log10().floor() as i32;
-    let last_exponent = hi.log10().floor() as i32;
-    let mut ticks = Vec::new();
-    for mantissas in MANTISSAS {
-        ticks.clear();
-        for exponent in first_exponent..=last_exponent {
-            for &mantissa in mantissas {
-                // Dividing by an exact power of ten keeps 0.2 from becoming
-                // 0.20000000000000004.
-                let tick = if exponent < 0 {
-                    mantissa / 10f64.powi(-exponent)
-                } else {
-                    mantissa * 10f64.powi(exponent)
-                };
-                if (lo..=hi).contains(&tick) {
-                    ticks.push(tick);
-                }
-            }
-        }
-        if ticks.len() >= 3 {
-            break;
-        }
-    }
-    (lo, hi, ticks)
-}
-
-/// Labels a ratio tick: `0.5×`, `1×`, `20×`.
-fn format_tick(ratio: f64) -> String {
-    let rounded = (ratio * 1e6).round() / 1e6;
-    format!("{rounded}×")
-}
-
-/// Describes a drawing error; the SVG backend only fails on bad input.
-fn drawing_error(error: impl std::fmt::Display) -> String {
-    format!("cannot draw report.svg: {error}")
-}
-
 /// Draws the chart of `report` and returns the SVG document.
-pub(super) fn render_svg(report: &Report) -> Result<String, String> {
+pub(crate) fn render_svg(report: &Report) -> Result<String> {
     let rows = ratio_rows(report);
     let sweeps = sweeps(report);
 
@@ -281,7 +131,7 @@ pub(super) fn render_svg(report: &Report) -> Result<String, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing_error)?;
+        root.fill(&WHITE)?;
         let (header, rest) = root.split_vertically(HEADER_HEIGHT);
         let (ratio_area, sweep_area) = rest.split_vertically(ratio_panel_height);
 
@@ -306,18 +156,18 @@ pub(super) fn render_svg(report: &Report) -> Result<String, String> {
                 draw_sweep(area, sweep, &axis, &color_of)?;
             }
         }
-        root.present().map_err(drawing_error)?;
+        root.present()?;
     }
     Ok(svg)
 }
 
 /// Draws the title, the facts of the run and the legend.
-fn draw_header<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
+fn draw_header(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
     report: &Report,
     peers: &[String],
     color_of: &dyn Fn(&str) -> RGBColor,
-) -> Result<(), String> {
+) -> Result<()> {
     let environment = &report.environment;
     let title = match environment.mode {
         Mode::Full => "Weft against its peers: peer time / Weft time".to_string(),
@@ -339,13 +189,10 @@ fn draw_header<DB: DrawingBackend>(
         title,
         (14, 10),
         (FONT, 27).into_font().color(&BLACK),
-    ))
-    .map_err(drawing_error)?;
+    ))?;
     let facts_style = (FONT, 16).into_font().color(&BLACK.mix(0.7));
-    area.draw(&Text::new(machine, (14, 44), facts_style.clone()))
-        .map_err(drawing_error)?;
-    area.draw(&Text::new(run, (14, 64), facts_style))
-        .map_err(drawing_error)?;
+    area.draw(&Text::new(machine, (14, 44), facts_style.clone()))?;
+    area.draw(&Text::new(run, (14, 64), facts_style))?;
 
     // The legend: the 1.0 line, the shaded band, then one dot per peer,
     // wrapping onto a second line if there are many.
@@ -354,26 +201,22 @@ fn draw_header<DB: DrawingBackend>(
     area.draw(&PathElement::new(
         vec![(x, y), (x + 24, y)],
         PARITY.stroke_width(2),
-    ))
-    .map_err(drawing_error)?;
+    ))?;
     area.draw(&Text::new(
         "1.0: same speed",
         (x + 30, y - 7),
         legend_style.clone(),
-    ))
-    .map_err(drawing_error)?;
+    ))?;
     x += 170;
     area.draw(&Rectangle::new(
         [(x, y - 7), (x + 24, y + 7)],
         BEHIND_SHADE.filled(),
-    ))
-    .map_err(drawing_error)?;
+    ))?;
     area.draw(&Text::new(
         "Weft behind",
         (x + 30, y - 7),
         legend_style.clone(),
-    ))
-    .map_err(drawing_error)?;
+    ))?;
     x += 150;
     for peer in peers {
         let width = 44 + 9 * peer.chars().count() as i32;
@@ -381,26 +224,24 @@ fn draw_header<DB: DrawingBackend>(
             x = 14;
             y += 22;
         }
-        area.draw(&Circle::new((x + 6, y), 5, color_of(peer).filled()))
-            .map_err(drawing_error)?;
+        area.draw(&Circle::new((x + 6, y), 5, color_of(peer).filled()))?;
         area.draw(&Text::new(
             peer.clone(),
             (x + 16, y - 7),
             legend_style.clone(),
-        ))
-        .map_err(drawing_error)?;
+        ))?;
         x += width;
     }
     Ok(())
 }
 
 /// Draws the upper panel: one row per scenario, one dot per peer.
-fn draw_ratio_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
+fn draw_ratio_panel(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
     rows: &[RatioRow],
     peers: &[String],
     color_of: &dyn Fn(&str) -> RGBColor,
-) -> Result<(), String> {
+) -> Result<()> {
     let (lo, hi, ticks) = ratio_axis(rows.iter().flat_map(|row| row.ratios.iter().map(|r| r.1)));
     // The first row at the top: row `i` is centred at `n - i - 0.5`, and a
     // little headroom above the top row holds the "slower / faster" notes.
@@ -436,15 +277,12 @@ fn draw_ratio_panel<DB: DrawingBackend>(
                 top,
                 centers: centers.clone(),
             },
-        )
-        .map_err(drawing_error)?;
+        )?;
 
-    chart
-        .draw_series(iter::once(Rectangle::new(
-            [(lo, 0.0), (1.0, top)],
-            BEHIND_SHADE.filled(),
-        )))
-        .map_err(drawing_error)?;
+    chart.draw_series(iter::once(Rectangle::new(
+        [(lo, 0.0), (1.0, top)],
+        BEHIND_SHADE.filled(),
+    )))?;
     chart
         .configure_mesh()
         .x_label_formatter(&|x| format_tick(*x))
@@ -453,30 +291,23 @@ fn draw_ratio_panel<DB: DrawingBackend>(
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 16))
         .bold_line_style(BLACK.mix(0.1))
-        .draw()
-        .map_err(drawing_error)?;
-    chart
-        .draw_series(LineSeries::new(
-            [(1.0, 0.0), (1.0, top)],
-            PARITY.stroke_width(2),
-        ))
-        .map_err(drawing_error)?;
+        .draw()?;
+    chart.draw_series(LineSeries::new(
+        [(1.0, 0.0), (1.0, top)],
+        PARITY.stroke_width(2),
+    ))?;
 
     let note = (FONT, 15).into_font().color(&BLACK.mix(0.6));
-    chart
-        .draw_series(iter::once(Text::new(
-            "◀ Weft slower",
-            (lo * 1.03, top - 0.1),
-            note.clone(),
-        )))
-        .map_err(drawing_error)?;
-    chart
-        .draw_series(iter::once(Text::new(
-            "Weft faster ▶",
-            (hi / 1.03, top - 0.1),
-            note.pos(Pos::new(HPos::Right, VPos::Top)),
-        )))
-        .map_err(drawing_error)?;
+    chart.draw_series(iter::once(Text::new(
+        "◀ Weft slower",
+        (lo * 1.03, top - 0.1),
+        note.clone(),
+    )))?;
+    chart.draw_series(iter::once(Text::new(
+        "Weft faster ▶",
+        (hi / 1.03, top - 0.1),
+        note.pos(Pos::new(HPos::Right, VPos::Top)),
+    )))?;
 
     for peer in peers {
         let color = color_of(peer);
@@ -486,18 +317,18 @@ fn draw_ratio_panel<DB: DrawingBackend>(
                 .filter(|(p, _)| p == peer)
                 .map(move |&(_, ratio)| Circle::new((ratio, y), 5, color.filled()))
         });
-        chart.draw_series(dots).map_err(drawing_error)?;
+        chart.draw_series(dots)?;
     }
     Ok(())
 }
 
 /// Draws one sweep: the ratio against the thread count, one line per peer.
-fn draw_sweep<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
+fn draw_sweep(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
     sweep: &Sweep,
     (lo, hi, ticks): &(f64, f64, Vec<f64>),
     color_of: &dyn Fn(&str) -> RGBColor,
-) -> Result<(), String> {
+) -> Result<()> {
     let mut threads: Vec<f64> = sweep
         .lines
         .iter()
@@ -517,15 +348,12 @@ fn draw_sweep<DB: DrawingBackend>(
         .build_cartesian_2d(
             (left..right).log_scale().with_key_points(threads),
             (*lo..*hi).log_scale().with_key_points(ticks.clone()),
-        )
-        .map_err(drawing_error)?;
+        )?;
 
-    chart
-        .draw_series(iter::once(Rectangle::new(
-            [(left, *lo), (right, 1.0)],
-            BEHIND_SHADE.filled(),
-        )))
-        .map_err(drawing_error)?;
+    chart.draw_series(iter::once(Rectangle::new(
+        [(left, *lo), (right, 1.0)],
+        BEHIND_SHADE.filled(),
+    )))?;
     chart
         .configure_mesh()
         .x_label_formatter(&|x| format!("{x:.0}"))
@@ -534,23 +362,18 @@ fn draw_sweep<DB: DrawingBackend>(
         .label_style((FONT, 15))
         .axis_desc_style((FONT, 15))
         .bold_line_style(BLACK.mix(0.1))
-        .draw()
-        .map_err(drawing_error)?;
-    chart
-        .draw_series(LineSeries::new(
-            [(left, 1.0), (right, 1.0)],
-            PARITY.stroke_width(2),
-        ))
-        .map_err(drawing_error)?;
+        .draw()?;
+    chart.draw_series(LineSeries::new(
+        [(left, 1.0), (right, 1.0)],
+        PARITY.stroke_width(2),
+    ))?;
     for (peer, points) in &sweep.lines {
         let line = points
             .iter()
             .map(|&(threads, ratio)| (f64::from(threads), ratio));
-        chart
-            .draw_series(
-                LineSeries::new(line, color_of(peer).filled().stroke_width(2)).point_size(4),
-            )
-            .map_err(drawing_error)?;
+        chart.draw_series(
+            LineSeries::new(line, color_of(peer).filled().stroke_width(2)).point_size(4),
+        )?;
     }
     Ok(())
 }
@@ -558,97 +381,7 @@ fn draw_sweep<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::report::tests::{environment, measurement};
-    use std::fs;
-
-    /// A run with plain scenarios, a sweep of two peers, and a scenario
-    /// without Weft (which has no ratio to draw).
-    fn fixture() -> Report {
-        let mut measurements = vec![
-            measurement("mutex", "uncontended", "weft", 4.0),
-            measurement("mutex", "uncontended", "std", 4.4),
-            measurement("mutex", "uncontended", "parking_lot", 3.0),
-        ];
-        for (threads, weft, std, parking_lot) in [
-            (1, 10.0, 11.0, 12.0),
-            (2, 20.0, 60.0, 22.0),
-            (4, 20.0, 70.0, 18.0),
-            (8, 25.0, 90.0, 30.0),
-        ] {
-            let scenario = format!("contended_sweep/{threads}");
-            measurements.push(measurement("mutex", &scenario, "weft", weft));
-            measurements.push(measurement("mutex", &scenario, "std", std));
-            measurements.push(measurement("mutex", &scenario, "parking_lot", parking_lot));
-        }
-        measurements.extend([
-            measurement("queue", "spsc_unbounded", "weft", 50.0),
-            measurement("queue", "spsc_unbounded", "crossbeam", 75.0),
-            measurement("queue", "seq_unbounded", "flume", 75.0),
-        ]);
-        Report {
-            environment: environment(Mode::Full),
-            measurements,
-        }
-    }
-
-    #[test]
-    fn prepares_rows_and_sweeps() {
-        let report = fixture();
-        assert_eq!(
-            ratio_rows(&report),
-            [
-                RatioRow {
-                    label: "mutex/uncontended".to_string(),
-                    ratios: vec![
-                        ("std".to_string(), 4.4 / 4.0),
-                        ("parking_lot".to_string(), 0.75)
-                    ],
-                },
-                RatioRow {
-                    label: "queue/spsc_unbounded".to_string(),
-                    ratios: vec![("crossbeam".to_string(), 1.5)],
-                },
-            ]
-        );
-        assert_eq!(
-            sweeps(&report),
-            [Sweep {
-                title: "mutex/contended_sweep".to_string(),
-                lines: vec![
-                    (
-                        "std".to_string(),
-                        vec![(1, 1.1), (2, 3.0), (4, 3.5), (8, 3.6)]
-                    ),
-                    (
-                        "parking_lot".to_string(),
-                        vec![(1, 1.2), (2, 1.1), (4, 0.9), (8, 1.2)]
-                    ),
-                ],
-            }]
-        );
-    }
-
-    #[test]
-    fn ratio_axis_holds_every_ratio_and_one() {
-        let (lo, hi, ticks) = ratio_axis([0.3, 40.0]);
-        assert!(lo < 0.3 && hi > 40.0);
-        assert_eq!(ticks, [0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]);
-
-        // Everything above 1: the axis still reaches below 1.0.
-        let (lo, _, ticks) = ratio_axis([3.0, 8.0]);
-        assert!(lo < 1.0);
-        assert_eq!(ticks, [1.0, 2.0, 5.0, 10.0]);
-
-        // A narrow range gets finer ticks.
-        let (_, _, ticks) = ratio_axis([0.9, 1.1]);
-        assert_eq!(ticks, [0.8, 0.9, 1.0, 1.1, 1.2, 1.3]);
-        let (_, _, ticks) = ratio_axis([]);
-        assert_eq!(ticks, [0.8, 0.9, 1.0, 1.1, 1.2]);
-
-        assert_eq!(format_tick(0.2), "0.2×");
-        assert_eq!(format_tick(1.1 / 10.0), "0.11×");
-        assert_eq!(format_tick(20.0), "20×");
-    }
+    use crate::bench::report::fixtures::{chart_report, environment, measurement};
 
     /// The contents of every `<text>` element in the SVG, trimmed.
     fn texts(svg: &str) -> Vec<&str> {
@@ -677,7 +410,7 @@ mod tests {
 
     #[test]
     fn draws_the_svg_with_scenarios_sweeps_and_the_parity_line() {
-        let report = fixture();
+        let report = chart_report();
         let svg = render_svg(&report).unwrap();
         assert!(svg.starts_with("<svg"), "{}", &svg[..100.min(svg.len())]);
         assert!(svg.trim_end().ends_with("</svg>"));
@@ -705,17 +438,12 @@ mod tests {
         assert_eq!(vertical_parity_lines(&svg).len(), 1, "{svg}");
         assert!(!svg.contains("QUICK RUN"));
 
-        // A quick run says so, and the chart is written like any file.
+        // A quick run says so.
         let quick = Report {
             environment: environment(Mode::Quick),
             ..report
         };
-        let dir = std::env::temp_dir().join(format!("weft-xtask-chart-{}", std::process::id()));
-        let path = dir.join("report.svg");
-        crate::bench::write_file(&path, &render_svg(&quick).unwrap()).unwrap();
-        let written = fs::read_to_string(&path).unwrap();
-        fs::remove_dir_all(&dir).unwrap();
-        assert!(written.contains("QUICK RUN"));
+        assert!(render_svg(&quick).unwrap().contains("QUICK RUN"));
     }
 
     /// Every sweep gets its panel, also when they fill more than one row.

@@ -10,11 +10,9 @@
 //! user deciding between them reads; its change is reported as is, with a
 //! mark where Weft moved from ahead to behind or back.
 
-use super::machine::Environment;
-use super::report::{
-    self, Align, Estimate, MISSING, Measurement, Report, WEFT, format_ratio_value, format_time,
-    is_behind, markdown_table,
-};
+use super::markdown::{Align, MISSING, format_ratio_value, format_time, markdown_table};
+use super::model::{Environment, Estimate, Measurement, Report, WEFT};
+use super::stats::{is_behind, ratio};
 
 /// The smallest relative change in a Weft time that can count as faster or
 /// slower: criterion's own default noise threshold is 1%, and runs on a
@@ -24,7 +22,7 @@ const NOISE: f64 = 0.02;
 /// The two values of one figure, in the baseline and now; `None` where the
 /// run did not measure it.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Values {
+enum Values {
     /// Weft's median time, with its confidence interval.
     Time {
         /// In the baseline.
@@ -53,18 +51,18 @@ impl Values {
 
 /// One line of the comparison: one figure of one scenario.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Change {
+struct Change {
     /// The scenario, as `<crate>/<scenario>`.
-    pub(super) scenario: String,
+    scenario: String,
     /// What the figure is: `weft` for Weft's time, `<peer> / weft` for a ratio.
-    pub(super) figure: String,
+    figure: String,
     /// The figure in both runs.
-    pub(super) values: Values,
+    values: Values,
 }
 
 /// What happened to one of Weft's times between the two runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TimeVerdict {
+enum TimeVerdict {
     /// Faster by more than the noise, with disjoint confidence intervals.
     Faster,
     /// Slower by more than the noise, with disjoint confidence intervals.
@@ -74,7 +72,7 @@ pub(super) enum TimeVerdict {
 }
 
 /// Judges a change of Weft's median time (see the module's documentation).
-pub(super) fn time_verdict(before: &Estimate, now: &Estimate) -> TimeVerdict {
+fn time_verdict(before: &Estimate, now: &Estimate) -> TimeVerdict {
     let change = now.point / before.point - 1.0;
     if change < -NOISE && now.upper < before.lower {
         TimeVerdict::Faster
@@ -90,7 +88,7 @@ pub(super) fn time_verdict(before: &Estimate, now: &Estimate) -> TimeVerdict {
 ///
 /// Scenarios come in this run's order, followed by those only the baseline
 /// has; within a scenario, Weft's time comes first, then each peer's ratio.
-pub(super) fn compare(before: &Report, now: &Report) -> Vec<Change> {
+fn compare(before: &Report, now: &Report) -> Vec<Change> {
     let all = || now.measurements.iter().chain(&before.measurements);
     let mut scenarios: Vec<(&str, &str)> = Vec::new();
     for m in all() {
@@ -137,7 +135,7 @@ pub(super) fn compare(before: &Report, now: &Report) -> Vec<Change> {
         }
         let ratio_in = |report: &Report, weft: Option<Estimate>, peer: &str| {
             let peer = find(report, krate, scenario, peer)?;
-            report::ratio(peer.point, weft?.point)
+            ratio(peer.point, weft?.point)
         };
         for peer in peers {
             let (before, now) = (
@@ -215,7 +213,7 @@ fn differences(before: &Environment, now: &Environment) -> Vec<String> {
 /// Renders the comparison of this run (`now`) with the baseline read from
 /// `baseline_path`: a short verdict on Weft's times, then one table row
 /// per figure.
-pub(super) fn render_comparison(baseline_path: &str, before: &Report, now: &Report) -> String {
+pub(crate) fn render_comparison(baseline_path: &str, before: &Report, now: &Report) -> String {
     let changes = compare(before, now);
     let (mut faster, mut slower, mut noise) = (0, 0, 0);
     for change in &changes {
@@ -326,8 +324,8 @@ pub(super) fn render_comparison(baseline_path: &str, before: &Report, now: &Repo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::Mode;
-    use crate::bench::report::tests::{environment, measurement};
+    use crate::bench::report::fixtures::{environment, measurement};
+    use crate::bench::report::model::Mode;
 
     /// A measurement whose median interval is `point` ± `spread`.
     fn timed(
