@@ -1,5 +1,5 @@
 //! `AsyncResult`: a handle to the result of work submitted with the async
-//! forms, and the one-shot slot behind it.
+//! forms, the one-shot slot behind it, and the error of a timed-out wait.
 //!
 //! # Implementation
 //!
@@ -29,7 +29,7 @@
 //! stores its result, and the last reference (the job's or the handle's)
 //! frees the slot and the result in it, with the slot's `drop_unclaimed`
 //! (a `map_async` passes one that drops its results quietly, see
-//! `map.rs`). Nothing is cancelled, nothing leaks.
+//! `panics.rs`). Nothing is cancelled, nothing leaks.
 //!
 //! # Memory ordering
 //!
@@ -38,16 +38,16 @@
 //! that saw the state say so takes it out. The `PENDING → WAITING`
 //! compare-and-swap is `Relaxed`; it only arranges the wake.
 
+use std::error::Error;
 use std::fmt;
-use std::panic;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use weft_futex::atomic::AtomicU32;
-use weft_futex::{SpinWait, UnsafeCell};
+use weft_futex::sync::Arc;
+use weft_futex::{Deadline, SpinWait, UnsafeCell};
 
-use crate::error::{GetTimeoutError, TaskError};
-use crate::sync::Arc;
+use crate::error::TaskError;
 
 /// The job has not finished, and nobody sleeps on the slot.
 const PENDING: u32 = 0;
@@ -225,19 +225,7 @@ impl<R> AsyncResult<R> {
     /// assert!(result.ready());
     /// ```
     pub fn wait(&self) {
-        let mut spin = SpinWait::new();
-        loop {
-            let state = self.load_state();
-            if is_final(state) {
-                return;
-            }
-            if spin.spin() {
-                continue;
-            }
-            if self.announce_sleep(state) {
-                weft_futex::wait(&self.slot.state, WAITING);
-            }
-        }
+        self.wait_until(Deadline::NEVER);
     }
 
     /// Blocks until the task has finished or `timeout` has passed, and
@@ -254,28 +242,29 @@ impl<R> AsyncResult<R> {
     /// assert!(slow.wait_timeout(Duration::from_secs(60)));
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        if is_final(self.load_state()) {
-            return true;
-        }
-        // A deadline past the end of time means no deadline.
-        let deadline = Instant::now().checked_add(timeout);
+        // A finished task needs no clock.
+        is_final(self.load_state()) || self.wait_until(Deadline::after(timeout))
+    }
+
+    /// Waits for a final state until `deadline`, and returns whether it
+    /// came: spins a little ([`SpinWait`]), then sleeps on the state.
+    #[inline]
+    fn wait_until(&self, deadline: Deadline) -> bool {
         let mut spin = SpinWait::new();
         loop {
             let state = self.load_state();
             if is_final(state) {
                 return true;
             }
-            let now = Instant::now();
-            let left = match deadline {
-                Some(deadline) if now >= deadline => return false,
-                Some(deadline) => deadline - now,
-                None => Duration::MAX,
-            };
+            if deadline.has_passed() {
+                return false;
+            }
             if spin.spin() {
                 continue;
             }
             if self.announce_sleep(state) {
-                weft_futex::wait_timeout(&self.slot.state, WAITING, left);
+                // A `false` (the deadline passed) is seen by the next turn.
+                weft_futex::wait_until(&self.slot.state, WAITING, deadline);
             }
         }
     }
@@ -357,8 +346,53 @@ impl<R> fmt::Debug for AsyncResult<R> {
     }
 }
 
-/// Drops a value that user code may have given a panicking `Drop`, without
-/// letting the panic out of a job.
-pub(crate) fn drop_quietly<T>(value: T) {
-    let _ = panic::catch_unwind(panic::AssertUnwindSafe(move || drop(value)));
+/// Why [`AsyncResult::get_timeout`] returned no value.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_pool::{GetTimeoutError, Pool};
+///
+/// let pool = Pool::new(1);
+/// let slow = pool.apply_async(|| std::thread::sleep(Duration::from_millis(50)), ());
+/// let slow = match slow.get_timeout(Duration::ZERO) {
+///     Err(GetTimeoutError::Timeout(handle)) => handle, // keep waiting with it
+///     other => panic!("expected a timeout, got {other:?}"),
+/// };
+/// assert!(slow.get().is_ok());
+/// ```
+pub enum GetTimeoutError<R> {
+    /// The result was not ready in time; here is the handle back, to wait
+    /// again.
+    Timeout(AsyncResult<R>),
+    /// The task panicked.
+    Failed(TaskError),
+}
+
+impl<R> fmt::Debug for GetTimeoutError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout(handle) => f.debug_tuple("Timeout").field(handle).finish(),
+            Self::Failed(error) => f.debug_tuple("Failed").field(error).finish(),
+        }
+    }
+}
+
+impl<R> fmt::Display for GetTimeoutError<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Timeout(_) => f.write_str("timed out waiting for the task's result"),
+            Self::Failed(error) => fmt::Display::fmt(error, f),
+        }
+    }
+}
+
+impl<R> Error for GetTimeoutError<R> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::Timeout(_) => None,
+            Self::Failed(error) => Some(error),
+        }
+    }
 }

@@ -1,17 +1,15 @@
-//! The errors of the async forms: a task's panic, and a timed-out wait.
+//! `TaskError`: a task's panic, as the async forms report it.
 
 use std::any::Any;
 use std::error::Error;
 use std::fmt;
 
-use crate::AsyncResult;
-
 /// A task panicked; carries the panic's payload.
 ///
-/// Returned by [`AsyncResult::get`] (and inside
-/// [`GetTimeoutError::Failed`]). [`into_panic`](Self::into_panic) gives
-/// the payload back, for example to re-raise it with
-/// [`std::panic::resume_unwind`].
+/// Returned by [`AsyncResult::get`](crate::AsyncResult::get) (and inside
+/// [`GetTimeoutError::Failed`](crate::GetTimeoutError::Failed)).
+/// [`into_panic`](Self::into_panic) gives the payload back, for example to
+/// re-raise it with [`std::panic::resume_unwind`].
 ///
 /// # Examples
 ///
@@ -78,54 +76,3 @@ impl fmt::Display for TaskError {
 }
 
 impl Error for TaskError {}
-
-/// Why [`AsyncResult::get_timeout`] returned no value.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use weft_pool::{GetTimeoutError, Pool};
-///
-/// let pool = Pool::new(1);
-/// let slow = pool.apply_async(|| std::thread::sleep(Duration::from_millis(50)), ());
-/// let slow = match slow.get_timeout(Duration::ZERO) {
-///     Err(GetTimeoutError::Timeout(handle)) => handle, // keep waiting with it
-///     other => panic!("expected a timeout, got {other:?}"),
-/// };
-/// assert!(slow.get().is_ok());
-/// ```
-pub enum GetTimeoutError<R> {
-    /// The result was not ready in time; here is the handle back, to wait
-    /// again.
-    Timeout(AsyncResult<R>),
-    /// The task panicked.
-    Failed(TaskError),
-}
-
-impl<R> fmt::Debug for GetTimeoutError<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Timeout(handle) => f.debug_tuple("Timeout").field(handle).finish(),
-            Self::Failed(error) => f.debug_tuple("Failed").field(error).finish(),
-        }
-    }
-}
-
-impl<R> fmt::Display for GetTimeoutError<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Timeout(_) => f.write_str("timed out waiting for the task's result"),
-            Self::Failed(error) => fmt::Display::fmt(error, f),
-        }
-    }
-}
-
-impl<R> Error for GetTimeoutError<R> {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            Self::Timeout(_) => None,
-            Self::Failed(error) => Some(error),
-        }
-    }
-}

@@ -73,29 +73,8 @@ const IDLE_SPIN_SCHEDULES: u32 = if cfg!(miri) { 1 } else { 2 };
 
 /// A closable FIFO of jobs on which idle consumers sleep.
 ///
-/// The pool keeps one, of `JobRef`s; its loom models use one of integers.
-///
-/// # Examples
-///
-/// ```
-/// use weft_pool::internals::Injector;
-///
-/// let queue = Injector::new();
-/// std::thread::scope(|s| {
-///     let worker = s.spawn(|| {
-///         let mut seen = Vec::new();
-///         while let Some(job) = queue.pop_or_sleep() {
-///             seen.push(job);
-///         }
-///         seen
-///     });
-///     assert!(queue.push(7, 2));
-///     queue.close();
-///     assert!(!queue.push(8, 1), "a closed queue refuses jobs");
-///     assert_eq!(worker.join().unwrap(), [7, 7]);
-/// });
-/// ```
-pub struct Injector<J> {
+/// The pool keeps one, of `JobRef`s; its tests use one of integers.
+pub(crate) struct Injector<J> {
     /// The queue and what must change atomically with it.
     state: Mutex<State<J>>,
     /// The queue's length, stored under the lock and read without it by
@@ -120,7 +99,7 @@ struct State<J> {
 
 impl<J: Clone> Injector<J> {
     /// An open, empty queue.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             state: Mutex::new(State {
                 jobs: VecDeque::new(),
@@ -136,7 +115,7 @@ impl<J: Clone> Injector<J> {
     /// Appends `copies` copies of `job` in one critical section and wakes
     /// as many sleeping consumers as there are new jobs (at most). Returns
     /// `false`, and pushes nothing, if the queue is closed.
-    pub fn push(&self, job: J, copies: usize) -> bool {
+    pub(crate) fn push(&self, job: J, copies: usize) -> bool {
         let mut state = self.state.lock();
         if state.closed {
             return false;
@@ -178,7 +157,7 @@ impl<J: Clone> Injector<J> {
     /// Takes the oldest job; when there is none, spins a little and then
     /// sleeps until a job comes. Returns `None` only when the queue is
     /// closed and empty: then no job can ever come.
-    pub fn pop_or_sleep(&self) -> Option<J> {
+    pub(crate) fn pop_or_sleep(&self) -> Option<J> {
         let mut spun = false;
         let mut counted = false;
         loop {
@@ -226,7 +205,7 @@ impl<J: Clone> Injector<J> {
     /// Removes every queued job for which `matches` is true, and returns how
     /// many it removed. The pool uses it to take back a blocking call's
     /// jobs that no worker has picked up.
-    pub fn remove_where(&self, mut matches: impl FnMut(&J) -> bool) -> usize {
+    pub(crate) fn remove_where(&self, mut matches: impl FnMut(&J) -> bool) -> usize {
         // Relaxed: a zero here is exact for jobs this thread pushed, since
         // every update of `pending` happens under the lock, in one order.
         if self.pending.load(Relaxed) == 0 {
@@ -242,7 +221,7 @@ impl<J: Clone> Injector<J> {
     /// Refuses new jobs from now on and wakes every sleeping consumer, so
     /// that each drains the queue and then sees it closed. Returns `false`
     /// if it was already closed.
-    pub fn close(&self) -> bool {
+    pub(crate) fn close(&self) -> bool {
         let mut state = self.state.lock();
         if state.closed {
             return false;
@@ -260,7 +239,7 @@ impl<J: Clone> Injector<J> {
     /// Whether [`close`](Self::close) has been called. Exact for a thread
     /// that called `close` itself or synchronized with the thread that did.
     #[inline]
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         // Relaxed: read-read coherence gives the guarantee above; a racing
         // close is a race whichever way it is decided.
         self.closed.load(Relaxed)
@@ -268,20 +247,8 @@ impl<J: Clone> Injector<J> {
 
     /// The number of queued jobs at some recent instant.
     #[inline]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.pending.load(Relaxed)
-    }
-
-    /// Whether the queue held no job at some recent instant.
-    #[inline]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl<J: Clone> Default for Injector<J> {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -291,5 +258,124 @@ impl<J> fmt::Debug for Injector<J> {
             .field("pending", &self.pending.load(Relaxed))
             .field("closed", &self.closed.load(Relaxed))
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::thread;
+
+    use weft_testkit::Watchdog;
+
+    use super::*;
+
+    /// A consumer drains what was queued before the close, then sees the
+    /// queue closed and empty, and stops; a closed queue refuses jobs.
+    #[test]
+    fn a_closed_queue_is_drained_and_then_ends_its_consumers() {
+        let _watchdog = Watchdog::new(
+            "a_closed_queue_is_drained_and_then_ends_its_consumers",
+            crate::HANG,
+        );
+        let queue = Injector::new();
+        thread::scope(|s| {
+            let worker = s.spawn(|| {
+                let mut seen = Vec::new();
+                while let Some(job) = queue.pop_or_sleep() {
+                    seen.push(job);
+                }
+                seen
+            });
+            assert!(queue.push(7, 2));
+            queue.close();
+            assert!(!queue.push(8, 1), "a closed queue refuses jobs");
+            assert_eq!(worker.join().unwrap(), [7, 7]);
+        });
+    }
+}
+
+/// Loom models of the sleep protocol: on `weft-futex`'s futex model a
+/// consumer that is never woken is a deadlock that loom reports. Breaking
+/// the protocol (no wake on push, one wake for a batch, reading `event`
+/// after unlocking) makes them fail.
+#[cfg(all(test, loom))]
+mod models {
+    use weft_futex::loom::{self, thread};
+    use weft_futex::sync::Arc;
+
+    use super::*;
+
+    /// A consumer that may be asleep is woken by each push (no close comes
+    /// to rescue a missed wake).
+    #[test]
+    fn each_push_wakes_a_sleeping_consumer() {
+        loom::model(|| {
+            let queue = Arc::new(Injector::new());
+            let consumer = {
+                let queue = queue.clone();
+                thread::spawn(move || [queue.pop_or_sleep(), queue.pop_or_sleep()])
+            };
+            assert!(queue.push(1, 1));
+            assert!(queue.push(2, 1));
+            assert_eq!(consumer.join().unwrap(), [Some(1), Some(2)]);
+        });
+    }
+
+    /// Two consumers that may both be asleep, and two jobs pushed one at a
+    /// time or as one batch: each push wakes as many sleepers as it brings
+    /// jobs (a batch that woke one would leave the other asleep with a job
+    /// queued), and each consumer gets one job.
+    #[test]
+    fn two_sleeping_consumers_get_two_jobs_pushed_singly_or_as_a_batch() {
+        for batch in [false, true] {
+            loom::model(move || {
+                let queue = Arc::new(Injector::new());
+                let consumers: Vec<_> = (0..2)
+                    .map(|_| {
+                        let queue = queue.clone();
+                        thread::spawn(move || queue.pop_or_sleep())
+                    })
+                    .collect();
+                let expected = if batch {
+                    assert!(queue.push(7, 2));
+                    vec![Some(7), Some(7)]
+                } else {
+                    assert!(queue.push(1, 1));
+                    assert!(queue.push(2, 1));
+                    vec![Some(1), Some(2)]
+                };
+                let mut got: Vec<_> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+                got.sort();
+                assert_eq!(got, expected, "batch: {batch}");
+            });
+        }
+    }
+
+    /// A push racing a close is either refused or delivered: never lost,
+    /// never duplicated, and the consumer always exits.
+    #[test]
+    fn a_push_racing_a_close_is_refused_or_delivered_once() {
+        loom::model(|| {
+            let queue = Arc::new(Injector::new());
+            let consumer = {
+                let queue = queue.clone();
+                thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    while let Some(job) = queue.pop_or_sleep() {
+                        seen.push(job);
+                    }
+                    seen
+                })
+            };
+            let closer = {
+                let queue = queue.clone();
+                thread::spawn(move || queue.close())
+            };
+            let accepted = queue.push(5, 1);
+            assert!(closer.join().unwrap(), "only one close");
+            let seen = consumer.join().unwrap();
+            assert_eq!(seen, if accepted { vec![5] } else { vec![] });
+            assert!(!queue.push(6, 1), "closed for good");
+        });
     }
 }

@@ -20,23 +20,15 @@
 //! └─────────┴──────────────────────────┘
 //! ```
 //!
-//! **Waiting.** The waiter reads the word. A count of zero means done.
-//! Otherwise it spins a little ([`SpinWait`]): short jobs finish before a
-//! sleep would pay off. Then it sets `SLEEPING` with a `fetch_or`, which
-//! also tells it whether the count reached zero in the meantime, and sleeps
-//! with `futex_wait(word, value with SLEEPING)`.
+//! **Waiting** is the sleep-bit loop of `sleep_bit.rs`: the waiter reads
+//! the word, and a count of zero means done; otherwise it spins a little
+//! ([`SpinWait`]), since short jobs finish before a sleep would pay off,
+//! then sets `SLEEPING` and sleeps on the word.
 //!
 //! **Counting down** is one `fetch_sub`. The job that takes the count to
-//! zero wakes the waiter if `SLEEPING` was set.
-//!
-//! **Why no wake-up is lost.** The last `fetch_sub` and the waiter's
-//! `fetch_or` are read-modify-writes of the same word, so one comes first.
-//! If the `fetch_sub` does, the `fetch_or` returns a zero count and the
-//! waiter does not sleep. If the `fetch_or` does, the `fetch_sub` sees
-//! `SLEEPING` and wakes; the waiter's `futex_wait` either sees the changed
-//! word and returns at once, or is already queued and gets the wake. Every
-//! other `fetch_sub` also changes the word, so a waiter that meant to sleep
-//! on an older value returns and re-reads.
+//! zero wakes the waiter if `SLEEPING` was set; one wake is enough, as
+//! there is one waiter. No wake-up is lost, by the argument of
+//! `sleep_bit.rs`: every count-down is a read-modify-write of the word.
 //!
 //! **Why the latch may vanish under the last job.** The call's frame, and
 //! the latch in it, can be freed the moment the waiter sees zero. So
@@ -55,10 +47,12 @@
 //! the waiter's read of a zero count, because all updates of the word are
 //! read-modify-writes and so continue each job's release sequence.
 
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::Release;
 
 use weft_futex::SpinWait;
 use weft_futex::atomic::AtomicU32;
+
+use crate::sleep_bit::wait_with_sleep_bit;
 
 /// Set while the waiter may be asleep on the word.
 const SLEEPING: u32 = 1 << 31;
@@ -66,26 +60,8 @@ const SLEEPING: u32 = 1 << 31;
 const COUNT: u32 = SLEEPING - 1;
 
 /// A countdown of outstanding jobs with one waiter.
-///
-/// # Examples
-///
-/// ```
-/// use weft_pool::internals::CountLatch;
-///
-/// let latch = CountLatch::new(2);
-/// std::thread::scope(|s| {
-///     for _ in 0..2 {
-///         let latch = &latch;
-///         // SAFETY: the latch outlives the scope, and the two threads
-///         // count down once each from a count of two.
-///         s.spawn(move || unsafe { CountLatch::count_down(latch, 1) });
-///     }
-///     latch.wait();
-///     assert!(latch.is_done());
-/// });
-/// ```
 #[derive(Debug)]
-pub struct CountLatch {
+pub(crate) struct CountLatch {
     /// The count of outstanding jobs and the `SLEEPING` bit.
     word: AtomicU32,
 }
@@ -97,7 +73,7 @@ impl CountLatch {
     ///
     /// If `count` does not fit in 31 bits (a pool pushes at most one job per
     /// worker to a latch, so this means over two billion workers).
-    pub fn new(count: usize) -> Self {
+    pub(crate) fn new(count: usize) -> Self {
         let count = u32::try_from(count)
             .ok()
             .filter(|&c| c <= COUNT)
@@ -105,14 +81,6 @@ impl CountLatch {
         Self {
             word: AtomicU32::new(count),
         }
-    }
-
-    /// Whether the count has reached zero. After `true`, everything the
-    /// counted jobs wrote is visible to the caller.
-    #[inline]
-    pub fn is_done(&self) -> bool {
-        // Acquire: pairs with the Release `fetch_sub` in `count_down`.
-        self.word.load(Acquire) & COUNT == 0
     }
 
     /// Counts down `n` jobs.
@@ -124,13 +92,13 @@ impl CountLatch {
     /// function returns; the function does not read or write it after the
     /// decrement, and the caller must not either.
     #[inline]
-    pub unsafe fn count_down(this: *const Self, n: u32) {
+    pub(crate) unsafe fn count_down(this: *const Self, n: u32) {
         // The word's address, taken while the latch is live: after the
         // decrement it is the only thing of the latch this function uses.
         // SAFETY: the caller guarantees `this` is live here; no reference
         // is made.
         let word = unsafe { &raw const (*this).word };
-        // Release: pairs with the Acquire load in `wait`/`is_done`,
+        // Release: pairs with the Acquire reads of the word in `wait`,
         // publishing the job's writes to the waiter.
         // SAFETY: the latch is live until this decrement takes effect, and
         // the reference made for the call is not used after it.
@@ -154,28 +122,135 @@ impl CountLatch {
     }
 
     /// Blocks until the count reaches zero: spins a little, then sleeps on
-    /// the word.
-    pub fn wait(&self) {
-        let mut spin = SpinWait::new();
-        loop {
-            // Acquire: pairs with the Release `fetch_sub` in `count_down`.
-            let mut word = self.word.load(Acquire);
-            if word & COUNT == 0 {
-                return;
+    /// the word. Afterwards, everything the counted jobs wrote is visible.
+    pub(crate) fn wait(&self) {
+        wait_with_sleep_bit(&self.word, SLEEPING, SpinWait::new(), |word| {
+            (word & COUNT == 0).then_some(())
+        });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use weft_testkit::Watchdog;
+
+    use super::*;
+
+    #[test]
+    fn the_waiter_returns_once_every_job_has_counted_down() {
+        let _watchdog = Watchdog::new(
+            "the_waiter_returns_once_every_job_has_counted_down",
+            crate::HANG,
+        );
+        let latch = CountLatch::new(2);
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                let latch = &latch;
+                s.spawn(move || {
+                    // Long enough for the waiter to give up spinning.
+                    std::thread::sleep(Duration::from_millis(20));
+                    // SAFETY: the latch outlives the scope, and the two
+                    // threads count down once each from a count of two.
+                    unsafe { CountLatch::count_down(latch, 1) }
+                });
             }
-            if spin.spin() {
-                continue;
-            }
-            if word & SLEEPING == 0 {
-                // Announce the sleep. Acquire: if the count reached zero in
-                // between, this read-modify-write is where we learn it, and
-                // it must see the jobs' writes like the load above.
-                word = self.word.fetch_or(SLEEPING, Acquire) | SLEEPING;
-                if word & COUNT == 0 {
-                    return;
+            latch.wait();
+        });
+    }
+}
+
+/// Loom models of the latch: on `weft-futex`'s futex model a lost wake-up
+/// is a deadlock that loom reports, and every access to an `UnsafeCell` is
+/// checked against happens-before.
+#[cfg(all(test, loom))]
+mod models {
+    use weft_futex::UnsafeCell;
+    use weft_futex::loom::{self, thread};
+    use weft_futex::sync::Arc;
+
+    use super::*;
+
+    /// A latch and one result cell per job: the jobs write their cell and
+    /// count down; the waiter reads every cell after `wait`.
+    struct Call {
+        latch: CountLatch,
+        results: Vec<UnsafeCell<usize>>,
+    }
+
+    #[test]
+    fn the_waiter_sees_what_each_job_wrote() {
+        for jobs in 1..=2 {
+            loom::model(move || {
+                let call = Arc::new(Call {
+                    latch: CountLatch::new(jobs),
+                    results: (0..jobs).map(|_| UnsafeCell::new(0)).collect(),
+                });
+                let handles: Vec<_> = (0..jobs)
+                    .map(|i| {
+                        let call = call.clone();
+                        thread::spawn(move || {
+                            // SAFETY: cell `i` is this job's alone until it
+                            // counts down.
+                            call.results[i].with_mut(|r| unsafe { *r = i + 1 });
+                            // SAFETY: the `Arc` keeps the latch alive; one
+                            // count.
+                            unsafe { CountLatch::count_down(&call.latch, 1) };
+                        })
+                    })
+                    .collect();
+                call.latch.wait();
+                for (i, cell) in call.results.iter().enumerate() {
+                    // SAFETY: the latch is open, so every job is done with
+                    // its cell (loom checks that this read happens after
+                    // the write).
+                    assert_eq!(cell.with(|r| unsafe { *r }), i + 1);
                 }
-            }
-            weft_futex::wait(&self.word, word);
+                for h in handles {
+                    h.join().unwrap();
+                }
+            });
         }
+    }
+
+    /// Three jobs racing to count down, and the waiter's sleep: only the
+    /// lost wake-up is checked here (no result cells), to keep the model
+    /// small.
+    #[test]
+    fn the_last_of_three_jobs_wakes_the_waiter() {
+        loom::model(|| {
+            let latch = Arc::new(CountLatch::new(3));
+            let jobs: Vec<_> = (0..3)
+                .map(|_| {
+                    let latch = latch.clone();
+                    // SAFETY: the `Arc` keeps the latch alive; one count
+                    // each.
+                    thread::spawn(move || unsafe { CountLatch::count_down(&*latch, 1) })
+                })
+                .collect();
+            latch.wait();
+            for job in jobs {
+                job.join().unwrap();
+            }
+        });
+    }
+
+    /// The waiter retires a job itself (a ticket taken back from the queue)
+    /// while another job counts down.
+    #[test]
+    fn a_waiter_that_retires_a_job_itself_is_still_woken() {
+        loom::model(|| {
+            let latch = Arc::new(CountLatch::new(2));
+            let job = {
+                let latch = latch.clone();
+                // SAFETY: the `Arc` keeps the latch alive; one count.
+                thread::spawn(move || unsafe { CountLatch::count_down(&*latch, 1) })
+            };
+            // SAFETY: the other count is ours to retire.
+            unsafe { CountLatch::count_down(&*latch, 1) };
+            latch.wait();
+            job.join().unwrap();
+        });
     }
 }

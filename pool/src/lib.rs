@@ -71,31 +71,28 @@
 //! let r = pool.map_async(|x: &i32| x + 1, &local);
 //! ```
 
+mod apply;
 mod async_result;
 mod error;
-mod feed;
 mod injector;
 mod job;
 mod latch;
 mod map;
+mod panics;
 mod pool;
 mod registry;
+mod sleep_bit;
 mod spare;
 mod star;
-mod sync;
 
-pub use async_result::AsyncResult;
-pub use error::{GetTimeoutError, TaskError};
+pub use async_result::{AsyncResult, GetTimeoutError};
+pub use error::TaskError;
 pub use map::default_chunksize;
 pub use pool::Pool;
 pub use star::StarFn;
 
-/// The pool's building blocks, public only so that the loom models in
-/// `tests/loom_pool.rs` and the doc tests can reach them. Not part of the
-/// API: they may change at any time.
-#[doc(hidden)]
-pub mod internals {
-    pub use crate::feed::Feed;
-    pub use crate::injector::Injector;
-    pub use crate::latch::CountLatch;
-}
+/// How long a test of the crate's internals may run before its watchdog
+/// calls it hung: far longer than any of them needs, under Miri too.
+#[cfg(all(test, not(loom)))]
+const HANG: std::time::Duration =
+    std::time::Duration::from_secs(if cfg!(miri) { 3600 } else { 60 });

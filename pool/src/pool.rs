@@ -2,24 +2,21 @@
 //! giving them work.
 //!
 //! How the pieces fit is told in the crate's design note (`README.md`);
-//! this file holds the public methods, `apply`'s job descriptors and the
-//! lifecycle.
+//! this file holds the public methods and the lifecycle, and hands each
+//! call to the module that runs it (`map`, `apply`).
 
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic;
 
-use weft_futex::UnsafeCell;
+use weft_futex::sync::Arc;
+use weft_futex::thread;
 
-use crate::async_result::{AsyncResult, Slot, drop_quietly};
-use crate::error::TaskError;
-use crate::job::JobRef;
-use crate::latch::CountLatch;
-use crate::map::{
-    MapAsync, MapCall, check_chunksize, default_chunksize, drop_vec_quietly, map_blocking,
-};
+use crate::apply::{self, ApplyJob, HeapApply};
+use crate::async_result::AsyncResult;
+use crate::map::{MapAsync, MapCall, check_chunksize, default_chunksize, map_blocking};
+use crate::panics::{call_then_drop, drop_vec_quietly, refuse};
 use crate::registry::Registry;
 use crate::star::StarFn;
-use crate::sync::{Arc, thread};
 
 /// A pool of worker threads that run functions over many inputs: Python's
 /// `multiprocessing.Pool`, on threads.
@@ -299,14 +296,7 @@ impl Pool {
         R: Send,
         F: StarFn<A, Output = R> + Sync,
     {
-        self.blocking(f, items, |f, items| {
-            map_blocking(
-                &self.registry,
-                &|args| f.call(args),
-                items.into_iter(),
-                None,
-            )
-        })
+        self.map(move |args| f.call(args), items)
     }
 
     /// [`starmap`](Self::starmap) with chunks of `chunksize` items.
@@ -330,15 +320,7 @@ impl Pool {
         R: Send,
         F: StarFn<A, Output = R> + Sync,
     {
-        check_chunksize(chunksize);
-        self.blocking(f, items, |f, items| {
-            map_blocking(
-                &self.registry,
-                &|args| f.call(args),
-                items.into_iter(),
-                Some(chunksize),
-            )
-        })
+        self.map_chunked(move |args| f.call(args), items, chunksize)
     }
 
     /// Runs `f` with the arguments in the tuple `args` on a worker, and
@@ -369,38 +351,10 @@ impl Pool {
         if self.registry.is_current_worker() {
             // Nested: this thread is a worker of this pool and would only
             // wait; run the task here (see "Nesting").
-            return match call_then_drop(f, args) {
-                Ok(value) => value,
-                Err(payload) => panic::resume_unwind(payload),
-            };
+            return apply::call_here(f, args);
         }
         let (f, args) = self.check_open(f, args);
-        let job = ApplyJob {
-            input: UnsafeCell::new(Some((f, args))),
-            output: UnsafeCell::new(None),
-            latch: CountLatch::new(1),
-        };
-        let this = &raw const job;
-        // SAFETY: `job` lives in this frame until the latch opens below,
-        // and the job counts the latch down as its last access; `A`, `R`
-        // and `F` are `Send`, so the worker may take them.
-        let job_ref = unsafe { JobRef::new(this.cast(), ApplyJob::<F, A, R>::execute) };
-        if !self.registry.injector.push(job_ref, 1) {
-            // SAFETY: the job was not pushed, so its input is still ours.
-            let input = job.input.with_mut(|input| unsafe { (*input).take() });
-            let (f, args) = input.expect("an apply job is made with its input");
-            refuse(f, args);
-        }
-        // Returns only once the worker is done with `job`; cannot unwind.
-        job.latch.wait();
-        // SAFETY: the latch is open: the worker wrote the output and will
-        // not touch `job` again.
-        let output = job.output.with_mut(|output| unsafe { (*output).take() });
-        match output {
-            Some(Ok(value)) => value,
-            Some(Err(payload)) => panic::resume_unwind(payload),
-            None => unreachable!("an executed apply job leaves its output"),
-        }
+        ApplyJob::run(&self.registry, f, args)
     }
 
     /// Submits [`map`](Self::map)'s work and returns at once; the results,
@@ -485,10 +439,7 @@ impl Pool {
         R: Send + 'static,
         F: StarFn<A, Output = R> + Send + Sync + 'static,
     {
-        let (f, items) = self.check_open(f, items);
-        let items: Vec<A> = items.into_iter().collect();
-        let chunksize = default_chunksize(items.len(), self.workers());
-        MapAsync::submit(&self.registry, move |args| f.call(args), items, chunksize)
+        self.map_async(move |args| f.call(args), items)
     }
 
     /// [`starmap_async`](Self::starmap_async) with chunks of `chunksize`
@@ -517,14 +468,7 @@ impl Pool {
         R: Send + 'static,
         F: StarFn<A, Output = R> + Send + Sync + 'static,
     {
-        check_chunksize(chunksize);
-        let (f, items) = self.check_open(f, items);
-        MapAsync::submit(
-            &self.registry,
-            move |args| f.call(args),
-            items.into_iter().collect(),
-            chunksize,
-        )
+        self.map_async_chunked(move |args| f.call(args), items, chunksize)
     }
 
     /// Submits one call of `f` with the arguments in `args` and returns at
@@ -548,24 +492,7 @@ impl Pool {
         F: StarFn<A, Output = R> + Send + Sync + 'static,
     {
         let (f, args) = self.check_open(f, args);
-        let slot = Arc::new(Slot::new());
-        let job = Box::into_raw(Box::new(HeapApply {
-            f,
-            args,
-            slot: slot.clone(),
-        }));
-        // SAFETY: the job owns its allocation and frees it when it runs,
-        // once; `A`, `R` and `F` are `Send + 'static`.
-        let job_ref =
-            unsafe { JobRef::new(job.cast_const().cast(), HeapApply::<F, A, R>::execute) };
-        if !self.registry.injector.push(job_ref, 1) {
-            // SAFETY: the job was not pushed, so the allocation is still
-            // only ours.
-            let HeapApply { f, args, slot } = *unsafe { Box::from_raw(job) };
-            drop(slot);
-            refuse(f, args);
-        }
-        AsyncResult::new(slot)
+        HeapApply::submit(&self.registry, f, args)
     }
 
     /// Stops the pool from taking new work. Work already submitted still
@@ -637,40 +564,11 @@ impl Pool {
         if self.registry.injector.is_closed() && !self.registry.is_current_worker() {
             refuse(f, input);
         }
-        let results = match panic::catch_unwind(AssertUnwindSafe(|| call(&f, input))) {
+        match call_then_drop(f, |f| call(f, input), drop_vec_quietly) {
             Ok(results) => results,
-            Err(payload) => {
-                drop_quietly(f);
-                panic::resume_unwind(payload);
-            }
-        };
-        match panic::catch_unwind(AssertUnwindSafe(move || drop(f))) {
-            Ok(()) => results,
-            Err(payload) => {
-                drop_vec_quietly(results);
-                panic::resume_unwind(payload);
-            }
+            Err(payload) => panic::resume_unwind(payload),
         }
     }
-}
-
-/// Raises the panic for work submitted to a closed pool.
-#[cold]
-#[track_caller]
-pub(crate) fn closed() -> ! {
-    panic!("pool is closed")
-}
-
-/// Refuses a call on a closed pool: drops its function and its input, each
-/// inside `catch_unwind`, and then raises "pool is closed". Dropped while
-/// that panic unwinds, a value whose `Drop` panicked would abort the
-/// process.
-#[cold]
-#[track_caller]
-pub(crate) fn refuse<F, I>(f: F, input: I) -> ! {
-    drop_quietly(f);
-    drop_quietly(input);
-    closed()
 }
 
 impl Drop for Pool {
@@ -713,95 +611,5 @@ impl fmt::Debug for Pool {
             .field("closed", &self.registry.injector.is_closed())
             .field("queued", &self.registry.injector.len())
             .finish()
-    }
-}
-
-/// A blocking `apply`'s job, in the caller's frame.
-struct ApplyJob<F, A, R> {
-    /// The function and its arguments; the worker takes them.
-    input: UnsafeCell<Option<(F, A)>>,
-    /// The worker's outcome, read by the caller after the latch opens.
-    output: UnsafeCell<Option<std::thread::Result<R>>>,
-    latch: CountLatch,
-}
-
-impl<F, A, R> ApplyJob<F, A, R>
-where
-    F: StarFn<A, Output = R>,
-{
-    /// Runs the call, stores its outcome, opens the latch.
-    ///
-    /// # Safety
-    ///
-    /// `this` is an `ApplyJob<F, A, R>` whose caller waits on its latch,
-    /// and this runs once.
-    unsafe fn execute(this: *const ()) {
-        let this = this.cast::<Self>();
-        {
-            // SAFETY: the caller keeps the job alive until the latch opens.
-            let job = unsafe { &*this };
-            // SAFETY: only this execution touches `input`, once.
-            let input = job.input.with_mut(|input| unsafe { (*input).take() });
-            let (f, args) = input.expect("an apply job runs once");
-            // `f` is dropped here, on the worker, before the caller wakes.
-            let outcome = call_then_drop(f, args);
-            // SAFETY: the caller reads `output` only after the latch opens.
-            job.output
-                .with_mut(|output| unsafe { *output = Some(outcome) });
-        }
-        // SAFETY: the job is live until this count-down takes effect, and
-        // not touched after it.
-        unsafe { CountLatch::count_down(&raw const (*this).latch, 1) };
-    }
-}
-
-/// Calls `f` with `args`, then drops `f`, each inside `catch_unwind`, and
-/// returns the value or the task's panic. A panic of `f`'s `Drop` is passed
-/// over after a call that panicked; after a call that returned, it is the
-/// outcome, and the value is dropped quietly. Dropping `f` inside the
-/// call's `catch_unwind` would drop it, or the value, while a panic
-/// unwinds, and a second panic there aborts the process.
-fn call_then_drop<F: StarFn<A>, A>(f: F, args: A) -> std::thread::Result<F::Output> {
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| f.call(args)));
-    let dropped = panic::catch_unwind(AssertUnwindSafe(move || drop(f)));
-    match (outcome, dropped) {
-        (Ok(value), Err(payload)) => {
-            drop_quietly(value);
-            Err(payload)
-        }
-        (outcome, dropped) => {
-            drop_quietly(dropped);
-            outcome
-        }
-    }
-}
-
-/// An `apply_async` job: owns its function and arguments, on the heap.
-struct HeapApply<F, A, R> {
-    f: F,
-    args: A,
-    slot: Arc<Slot<R>>,
-}
-
-impl<F, A, R> HeapApply<F, A, R>
-where
-    F: StarFn<A, Output = R>,
-{
-    /// Runs the call and completes the slot; frees the job.
-    ///
-    /// # Safety
-    ///
-    /// `this` came from `Box::into_raw` of a `HeapApply<F, A, R>`, and this
-    /// runs once.
-    unsafe fn execute(this: *const ()) {
-        // SAFETY: guaranteed by the contract above.
-        let job = unsafe { Box::from_raw(this.cast::<Self>().cast_mut()) };
-        let HeapApply { f, args, slot } = *job;
-        let outcome = call_then_drop(f, args);
-        // SAFETY: the slot belongs to this job alone and is completed once.
-        unsafe { slot.complete(outcome.map_err(TaskError::new)) };
-        // If the handle is gone, this drops the result: keep a panicking
-        // `Drop` out of the worker.
-        drop_quietly(slot);
     }
 }

@@ -6,11 +6,11 @@ use std::ptr;
 use std::sync::atomic::Ordering::Relaxed;
 
 use weft_futex::atomic::AtomicUsize;
+use weft_futex::sync::Arc;
 
 use crate::injector::Injector;
 use crate::job::JobRef;
 use crate::spare::Spare;
-use crate::sync::Arc;
 
 /// The state shared by a pool's handle and its worker threads.
 #[derive(Debug)]
@@ -25,6 +25,9 @@ pub(crate) struct Registry {
     workers: usize,
 }
 
+// std's `thread_local!` with a `const` initializer, which needs no lazy
+// initialization on the path of every blocking call; loom's has no `const`
+// form, so under loom the facade's takes over.
 #[cfg(not(loom))]
 std::thread_local! {
     /// The registry whose worker the current thread is; null elsewhere.
@@ -32,7 +35,7 @@ std::thread_local! {
 }
 
 #[cfg(loom)]
-weft_futex::loom::thread_local! {
+weft_futex::thread::thread_local! {
     /// The registry whose worker the current thread is; null elsewhere.
     static WORKER_OF: Cell<*const Registry> = Cell::new(ptr::null());
 }

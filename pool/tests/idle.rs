@@ -5,14 +5,20 @@
 //! parallel would add to, and only where the OS tells it.
 #![cfg(not(loom))]
 
+mod common;
+
 use std::thread;
 use std::time::Duration;
 
 use weft_pool::Pool;
+use weft_testkit::Watchdog;
+
+use common::HANG;
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot read the process's CPU time")]
 fn an_idle_pool_uses_no_cpu() {
+    let _watchdog = Watchdog::new("an_idle_pool_uses_no_cpu", HANG);
     let pool = Pool::new(4);
     // Start every worker and give it work once, then let it spin out and
     // fall asleep.

@@ -13,46 +13,23 @@
 //! processes, the case runs in the test's own process.)
 #![cfg(not(loom))]
 
+mod common;
+
 use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::{Arc, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use weft_pool::Pool;
 
+use common::{Custom, EXPECTED, quiet_expected_panics};
+
 /// The environment variable that tells a child process which case to run.
 const SCENARIO: &str = "WEFT_POOL_PANICS_SCENARIO";
-
-/// Panics whose message starts with this are expected and not printed.
-const EXPECTED: &str = "expected panic";
-
-/// The task's own payload: not a string, so that it cannot be mistaken for
-/// the message of a panicking `Drop`.
-#[derive(Debug, PartialEq)]
-struct Custom(usize);
-
-/// Silences the expected panics, keeping the default report for every
-/// other one.
-fn quiet_expected_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let expected = payload.is::<Custom>()
-                || payload
-                    .downcast_ref::<String>()
-                    .is_some_and(|m| m.starts_with(EXPECTED));
-            if !expected {
-                default(info);
-            }
-        }));
-    });
-}
 
 /// Runs `case` in a child process (see the module docs) and fails if the
 /// child fails, aborts, or takes longer than a minute. `name` is the

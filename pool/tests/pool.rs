@@ -2,53 +2,25 @@
 //! `_TestPool` (`Lib/test/_test_multiprocessing.py`).
 #![cfg(not(loom))]
 
+mod common;
+
 use std::collections::HashSet;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::{Arc, Once};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use weft_pool::{AsyncResult, GetTimeoutError, Pool, StarFn, TaskError, default_chunksize};
-use weft_testkit::iterations;
+use weft_testkit::{Watchdog, iterations};
+
+use common::{Custom, EXPECTED, HANG, quiet_expected_panics};
 
 /// The worker count for most tests: small under Miri.
 fn workers() -> usize {
     iterations(4, 2)
 }
-
-/// Panics whose message starts with this are expected by the tests and
-/// not printed.
-const EXPECTED: &str = "expected panic";
-
-/// Silences the expected panics (there are thousands), keeping the default
-/// report for every other one.
-fn quiet_expected_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
-            let expected = match message {
-                Some(m) => m.starts_with(EXPECTED),
-                None => payload.is::<Custom>(),
-            };
-            if !expected {
-                default(info);
-            }
-        }));
-    });
-}
-
-/// A panic payload that is not a string, to check that payloads travel
-/// unchanged.
-#[derive(Debug, PartialEq)]
-struct Custom(u32);
 
 fn sqr(x: u64) -> u64 {
     x * x
@@ -75,7 +47,7 @@ fn rendezvous(arrived: &AtomicUsize, n: usize) {
 // ---------------------------------------------------------------------
 
 #[test]
-fn apply_equals_call() {
+fn apply_returns_what_calling_the_function_returns() {
     let pool = Pool::new(workers());
     assert_eq!(pool.apply(sqr, (5,)), sqr(5));
     assert_eq!(pool.apply(|| 3 * 3, ()), 9);
@@ -87,7 +59,7 @@ fn apply_equals_call() {
 }
 
 #[test]
-fn map_equals_sequential() {
+fn map_returns_what_a_sequential_map_returns() {
     let pool = Pool::new(workers());
     let n = iterations(100, 12) as u64;
     let expected: Vec<u64> = (0..n).map(sqr).collect();
@@ -112,7 +84,7 @@ fn map_over_a_borrowed_slice_hands_out_references() {
 }
 
 #[test]
-fn starmap_equals_sequential() {
+fn starmap_returns_what_a_sequential_starmap_returns() {
     let pool = Pool::new(workers());
     let pairs: Vec<(u64, u64)> = (0..10).zip((0..10).rev()).collect();
     let products: Vec<u64> = pairs.iter().map(|&(a, b)| a * b).collect();
@@ -142,7 +114,7 @@ fn starmap_equals_sequential() {
 }
 
 #[test]
-fn starmap_with_a_plain_function() {
+fn starmap_splats_tuples_into_a_plain_function() {
     let pool = Pool::new(workers());
     let pairs: Vec<(u64, u32)> = (0..20).map(|i| (i, (i % 4) as u32)).collect();
     let expected: Vec<u64> = pairs.iter().map(|&(b, e)| b.pow(e)).collect();
@@ -150,7 +122,7 @@ fn starmap_with_a_plain_function() {
 }
 
 #[test]
-fn async_forms_equal_sequential() {
+fn async_forms_return_what_sequential_calls_return() {
     let pool = Pool::new(workers());
     assert_eq!(pool.apply_async(sqr, (7,)).get().unwrap(), 49);
     let n = iterations(100, 12) as u64;
@@ -163,7 +135,7 @@ fn async_forms_equal_sequential() {
 }
 
 #[test]
-fn star_fn_arities() {
+fn star_fn_calls_functions_of_zero_to_twelve_arguments() {
     let pool = Pool::new(workers());
     assert_eq!(pool.apply(|| 0, ()), 0);
     assert_eq!(pool.apply(|a: i32| a, (1,)), 1);
@@ -248,7 +220,7 @@ fn chunk_sizes_cover_the_input_exactly() {
 }
 
 #[test]
-fn empty_inputs() {
+fn empty_inputs_call_nothing_and_return_nothing() {
     let pool = Pool::new(workers());
     let calls = AtomicUsize::new(0);
     let f = |x: u64| {
@@ -273,25 +245,25 @@ fn empty_inputs() {
 
 #[test]
 #[should_panic(expected = "chunksize must be at least 1")]
-fn map_chunked_zero_panics() {
+fn map_chunked_panics_on_a_zero_chunksize() {
     Pool::new(1).map_chunked(sqr, 0..10, 0);
 }
 
 #[test]
 #[should_panic(expected = "chunksize must be at least 1")]
-fn starmap_chunked_zero_panics() {
+fn starmap_chunked_panics_on_a_zero_chunksize() {
     Pool::new(1).starmap_chunked(|a: u64| a, [(1,)], 0);
 }
 
 #[test]
 #[should_panic(expected = "chunksize must be at least 1")]
-fn map_async_chunked_zero_panics() {
+fn map_async_chunked_panics_on_a_zero_chunksize() {
     let _ = Pool::new(1).map_async_chunked(sqr, 0..10, 0);
 }
 
 #[test]
 #[should_panic(expected = "a pool needs at least one worker")]
-fn zero_workers_panics() {
+fn a_pool_of_zero_workers_panics() {
     let _ = Pool::new(0);
 }
 
@@ -300,7 +272,7 @@ fn zero_workers_panics() {
 // ---------------------------------------------------------------------
 
 #[test]
-fn workers_and_default() {
+fn workers_is_the_count_given_and_default_has_one_per_cpu() {
     assert_eq!(Pool::new(3).workers(), 3);
     assert_eq!(Pool::default().workers(), num_cpus::get());
 }
@@ -337,7 +309,7 @@ fn n_workers_run_n_chunks_at_once() {
 
 /// And never more than n.
 #[test]
-fn at_most_n_chunks_at_once() {
+fn n_workers_never_run_more_than_n_chunks_at_once() {
     let n = workers();
     let pool = Pool::new(n);
     let running = AtomicUsize::new(0);
@@ -427,7 +399,7 @@ fn apply_reraises_the_task_payload() {
 }
 
 #[test]
-fn async_panic_is_a_task_error() {
+fn an_async_tasks_panic_comes_back_as_a_task_error() {
     quiet_expected_panics();
     let pool = Pool::new(2);
     let failed = pool.apply_async(|| -> u8 { panic!("{EXPECTED}: apply") }, ());
@@ -878,6 +850,7 @@ fn async_calls_drop_arguments_and_closures() {
 /// its result is dropped.
 #[test]
 fn dropped_handles_neither_cancel_nor_leak() {
+    let _watchdog = Watchdog::new("dropped_handles_neither_cancel_nor_leak", HANG);
     let pool = Pool::new(workers());
     let token = Arc::new(());
     let ran = Arc::new(AtomicUsize::new(0));
@@ -906,6 +879,7 @@ fn dropped_handles_neither_cancel_nor_leak() {
 
 #[test]
 fn async_results_outlive_close_and_join() {
+    let _watchdog = Watchdog::new("async_results_outlive_close_and_join", HANG);
     let pool = Pool::new(workers());
     let a = pool.apply_async(|| thread::sleep(Duration::from_millis(20)), ());
     let b = pool.map_async(sqr, 0..10);
@@ -920,6 +894,7 @@ fn async_results_outlive_close_and_join() {
 /// `join` waits for every queued task, also those nobody waits for.
 #[test]
 fn join_waits_for_queued_async_work() {
+    let _watchdog = Watchdog::new("join_waits_for_queued_async_work", HANG);
     let pool = Pool::new(1);
     let done = Arc::new(AtomicUsize::new(0));
     let tasks = iterations(20, 4);
@@ -941,6 +916,10 @@ fn join_waits_for_queued_async_work() {
 /// all runs, and every handle gets its result.
 #[test]
 fn nothing_is_lost_when_the_pool_is_dropped_with_work_queued() {
+    let _watchdog = Watchdog::new(
+        "nothing_is_lost_when_the_pool_is_dropped_with_work_queued",
+        HANG,
+    );
     let pool = Pool::new(1);
     let gate = Arc::new(AtomicUsize::new(0));
     let gate2 = gate.clone();
@@ -1028,7 +1007,7 @@ fn a_closed_pool_refuses_work() {
 
 #[test]
 #[should_panic(expected = "pool is closed")]
-fn apply_async_on_closed_pool_panics() {
+fn apply_async_on_a_closed_pool_panics() {
     let pool = Pool::new(1);
     pool.close();
     let _ = pool.apply_async(|| 1, ());
@@ -1036,7 +1015,7 @@ fn apply_async_on_closed_pool_panics() {
 
 #[test]
 #[should_panic(expected = "pool is closed")]
-fn map_on_closed_pool_panics() {
+fn map_on_a_closed_pool_panics() {
     let pool = Pool::new(1);
     pool.close();
     pool.map(sqr, 0..4);
@@ -1067,7 +1046,7 @@ fn a_refused_call_drops_its_arguments() {
 // ---------------------------------------------------------------------
 
 #[test]
-fn apply_async_timeout() {
+fn timed_waits_give_up_on_a_slow_task_and_hand_the_handle_back() {
     let pool = Pool::new(1);
     let gate = Arc::new(AtomicUsize::new(0));
     let gate2 = gate.clone();
@@ -1099,7 +1078,7 @@ fn apply_async_timeout() {
 }
 
 #[test]
-fn get_timeout_reports_failure() {
+fn get_timeout_reports_a_tasks_panic_as_failed() {
     quiet_expected_panics();
     let pool = Pool::new(1);
     let failing = pool.apply_async(|| -> u8 { panic!("{EXPECTED}: timed get") }, ());
@@ -1115,7 +1094,7 @@ fn get_timeout_reports_failure() {
 }
 
 #[test]
-fn ready_and_successful() {
+fn ready_and_successful_report_a_finished_task() {
     let pool = Pool::new(1);
     let r = pool.apply_async(|| 5, ());
     r.wait();
@@ -1128,7 +1107,8 @@ fn ready_and_successful() {
 
 /// Several threads may wait on one handle; one completion wakes them all.
 #[test]
-fn many_waiters_on_one_result() {
+fn one_completion_wakes_every_waiter_on_a_result() {
+    let _watchdog = Watchdog::new("one_completion_wakes_every_waiter_on_a_result", HANG);
     let pool = Pool::new(1);
     let r = pool.apply_async(|| thread::sleep(Duration::from_millis(50)), ());
     thread::scope(|s| {
@@ -1143,7 +1123,8 @@ fn many_waiters_on_one_result() {
 /// under Miri), and so does a getter of a slow async result, and an idle
 /// worker is woken from its sleep by new work.
 #[test]
-fn sleeping_paths_are_woken() {
+fn sleeping_callers_and_workers_are_woken() {
+    let _watchdog = Watchdog::new("sleeping_callers_and_workers_are_woken", HANG);
     let pool = Pool::new(1);
     assert_eq!(
         pool.apply(
@@ -1188,6 +1169,7 @@ fn blocked_callers_sleep_instead_of_spinning() {
 /// when every worker is inside such a task.
 #[test]
 fn map_inside_a_task_completes() {
+    let _watchdog = Watchdog::new("map_inside_a_task_completes", HANG);
     for n in [1, 2, workers()] {
         let pool = Pool::new(n);
         let outer = iterations(8, 3);
@@ -1203,7 +1185,8 @@ fn map_inside_a_task_completes() {
 
 /// Two levels of nesting on a single worker: map → starmap → apply.
 #[test]
-fn nested_two_levels_with_one_worker() {
+fn calls_nested_two_levels_deep_complete_on_one_worker() {
+    let _watchdog = Watchdog::new("calls_nested_two_levels_deep_complete_on_one_worker", HANG);
     let pool = Pool::new(1);
     let out = pool.map(
         |x: u64| {
@@ -1231,6 +1214,7 @@ fn nested_two_levels_with_one_worker() {
 /// while the pool is being closed: they belong to accepted work.
 #[test]
 fn nested_calls_in_async_tasks_survive_close() {
+    let _watchdog = Watchdog::new("nested_calls_in_async_tasks_survive_close", HANG);
     let pool = Arc::new(Pool::new(2));
     let handles: Vec<AsyncResult<u64>> = (0..iterations(6, 2) as u64)
         .map(|x| {
@@ -1252,7 +1236,11 @@ fn nested_calls_in_async_tasks_survive_close() {
 
 /// The last handle to a pool may be dropped inside one of its own tasks.
 #[test]
-fn dropping_the_pool_inside_its_own_task() {
+fn the_last_handle_may_be_dropped_inside_a_task_of_the_pool() {
+    let _watchdog = Watchdog::new(
+        "the_last_handle_may_be_dropped_inside_a_task_of_the_pool",
+        HANG,
+    );
     let pool = Arc::new(Pool::new(2));
     let inner = std::sync::Mutex::new(Some(pool.clone()));
     let r = pool.apply_async(move || drop(inner.lock().unwrap().take()), ());
@@ -1266,7 +1254,8 @@ fn dropping_the_pool_inside_its_own_task() {
 
 /// Several threads use one pool at once, with every kind of call.
 #[test]
-fn shared_by_many_submitters() {
+fn many_threads_may_use_one_pool_at_once() {
+    let _watchdog = Watchdog::new("many_threads_may_use_one_pool_at_once", HANG);
     let pool = Pool::new(workers());
     let rounds = iterations(50, 2) as u64;
     thread::scope(|s| {
@@ -1296,7 +1285,7 @@ fn shared_by_many_submitters() {
 // ---------------------------------------------------------------------
 
 #[test]
-fn map_slice_equals_map() {
+fn map_slice_returns_what_map_returns() {
     let pool = Pool::new(workers());
     for len in [0, 1, 2, 7, iterations(1000, 30)] {
         let data: Vec<u64> = (0..len as u64).map(|x| x * 7 % 13).collect();
@@ -1390,6 +1379,7 @@ fn map_slice_does_not_fail_fast_and_drops_results() {
 /// completes even when every worker is inside such a task.
 #[test]
 fn map_slice_inside_a_task_completes() {
+    let _watchdog = Watchdog::new("map_slice_inside_a_task_completes", HANG);
     let data: Vec<u64> = (0..10).collect();
     for n in [1, 2, workers()] {
         let pool = Pool::new(n);
@@ -1406,7 +1396,7 @@ fn map_slice_inside_a_task_completes() {
 
 #[test]
 #[should_panic(expected = "pool is closed")]
-fn map_slice_on_closed_pool_panics() {
+fn map_slice_on_a_closed_pool_panics() {
     let pool = Pool::new(1);
     pool.close();
     pool.map_slice(|x: &u64| x + 1, &[1, 2]);
@@ -1414,13 +1404,13 @@ fn map_slice_on_closed_pool_panics() {
 
 #[test]
 #[should_panic(expected = "chunksize must be at least 1")]
-fn map_slice_chunked_zero_panics() {
+fn map_slice_chunked_panics_on_a_zero_chunksize() {
     Pool::new(1).map_slice_chunked(|x: &u64| x + 1, &[1, 2], 0);
 }
 
 /// Zero-sized elements, and a slice far longer than the pool has workers.
 #[test]
-fn map_slice_of_zero_sized_elements() {
+fn map_slice_maps_zero_sized_elements() {
     let pool = Pool::new(workers());
     let units = vec![(); iterations(100_000, 100)];
     let ones = pool.map_slice(|()| 1u8, &units);
@@ -1429,7 +1419,7 @@ fn map_slice_of_zero_sized_elements() {
 }
 
 #[test]
-fn send_and_sync() {
+fn pools_results_and_errors_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Pool>();
     check::<AsyncResult<Vec<String>>>();
@@ -1438,7 +1428,7 @@ fn send_and_sync() {
 }
 
 #[test]
-fn debug() {
+fn debug_shows_the_workers_and_whether_the_pool_is_closed() {
     let pool = Pool::new(2);
     assert_eq!(
         format!("{pool:?}"),
