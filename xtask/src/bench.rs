@@ -39,7 +39,6 @@ mod targets;
 
 use std::fs;
 use std::io;
-use std::path::Path;
 
 use anyhow::{Context, Result, bail, ensure};
 
@@ -183,7 +182,8 @@ pub(crate) fn run(args: Args) -> Result<()> {
         ("report.json", report.to_json()?),
         ("report.svg", svg::render_svg(&report)?),
     ] {
-        write_file(&output_dir.join(name), &contents)?;
+        let path = output_dir.join(name);
+        fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!(
         "\nWritten to {}: report.md (and summary.md, the same), report.json, report.svg, \
@@ -191,9 +191,4 @@ pub(crate) fn run(args: Args) -> Result<()> {
         output_dir.display()
     );
     Ok(())
-}
-
-/// Writes `contents` to `path`, naming the file in the error.
-fn write_file(path: &Path, contents: &str) -> Result<()> {
-    fs::write(path, contents).with_context(|| format!("cannot write {}", path.display()))
 }

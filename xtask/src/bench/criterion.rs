@@ -269,42 +269,6 @@ mod tests {
     }
 
     #[test]
-    fn parses_peer_with_slope_and_pretty_printing() {
-        let benchmark = r#"{
-            "group_id": "mutex/contended_sweep",
-            "function_id": "parking_lot",
-            "value_str": null,
-            "throughput": null,
-            "full_id": "mutex/contended_sweep/parking_lot",
-            "directory_name": "mutex_contended_sweep/parking_lot",
-            "title": "mutex/contended_sweep/parking_lot"
-        }"#;
-        let estimates = r#"{"mean":{"confidence_interval":{"confidence_level":0.99,"lower_bound":1.5e2,"upper_bound":1.6E2},"point_estimate":155.0,"standard_error":1.0},
-            "median":{"confidence_interval":{"confidence_level":0.99,"lower_bound":150,"upper_bound":158},"point_estimate":1.5421e2,"standard_error":1.2},
-            "median_abs_dev":{"confidence_interval":{"confidence_level":0.99,"lower_bound":1,"upper_bound":3},"point_estimate":2,"standard_error":0.5},
-            "slope":{"confidence_interval":{"confidence_level":0.99,"lower_bound":149.0,"upper_bound":157.0},"point_estimate":153.0,"standard_error":1.0},
-            "std_dev":{"confidence_interval":{"confidence_level":0.99,"lower_bound":3,"upper_bound":6},"point_estimate":4,"standard_error":0.7}}"#;
-        let parsed = parse_measurement(benchmark, estimates).unwrap();
-        assert_eq!(
-            parsed,
-            Measurement {
-                median: Estimate {
-                    point: 154.21,
-                    lower: 150.0,
-                    upper: 158.0
-                },
-                mean: Estimate {
-                    point: 155.0,
-                    lower: 150.0,
-                    upper: 160.0
-                },
-                confidence_level: 0.99,
-                ..measurement("mutex", "contended_sweep", "parking_lot", 0.0)
-            }
-        );
-    }
-
-    #[test]
     fn parameter_becomes_part_of_the_scenario() {
         let benchmark = r#"{"group_id":"mutex/contended_sweep","function_id":"weft","value_str":"4","throughput":null,"full_id":"mutex/contended_sweep/weft/4","directory_name":"mutex_contended_sweep/weft/4","title":"mutex/contended_sweep/weft/4"}"#;
         let parsed = parse_measurement(benchmark, ESTIMATES).unwrap();

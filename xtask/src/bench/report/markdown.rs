@@ -43,57 +43,48 @@ pub(crate) fn group_by_crate(
     measurements: &[Measurement],
     crate_order: &[String],
 ) -> Vec<CrateTable> {
+    // First the crates, their scenarios and their peers, in order of
+    // appearance; then each row's times.
     let mut tables: Vec<CrateTable> = Vec::new();
-    for measurement in measurements {
-        let table_index = match tables.iter().position(|t| t.name == measurement.krate) {
+    for m in measurements {
+        let index = match tables.iter().position(|t| t.name == m.krate) {
             Some(index) => index,
             None => {
                 tables.push(CrateTable {
-                    name: measurement.krate.clone(),
+                    name: m.krate.clone(),
                     peers: Vec::new(),
                     rows: Vec::new(),
                 });
                 tables.len() - 1
             }
         };
-        let table = &mut tables[table_index];
-
-        let row_index = match table
-            .rows
-            .iter()
-            .position(|r| r.scenario == measurement.scenario)
-        {
-            Some(index) => index,
-            None => {
-                table.rows.push(Row {
-                    scenario: measurement.scenario.clone(),
-                    weft: None,
-                    peers: vec![None; table.peers.len()],
-                });
-                table.rows.len() - 1
-            }
-        };
-
-        if measurement.implementation == WEFT {
-            table.rows[row_index].weft = Some(measurement.median.point);
-            continue;
+        let table = &mut tables[index];
+        if !table.rows.iter().any(|row| row.scenario == m.scenario) {
+            table.rows.push(Row {
+                scenario: m.scenario.clone(),
+                weft: None,
+                peers: Vec::new(),
+            });
         }
-        let peer_index = match table
-            .peers
-            .iter()
-            .position(|p| *p == measurement.implementation)
-        {
-            Some(index) => index,
-            None => {
-                // A new peer adds a column, so every row grows a cell for it.
-                table.peers.push(measurement.implementation.clone());
-                for row in &mut table.rows {
-                    row.peers.push(None);
-                }
-                table.peers.len() - 1
-            }
-        };
-        table.rows[row_index].peers[peer_index] = Some(measurement.median.point);
+        if m.implementation != WEFT && !table.peers.contains(&m.implementation) {
+            table.peers.push(m.implementation.clone());
+        }
+    }
+    for CrateTable { name, peers, rows } in &mut tables {
+        for row in rows {
+            let time = |implementation: &str| {
+                measurements
+                    .iter()
+                    .find(|m| {
+                        m.krate == *name
+                            && m.scenario == row.scenario
+                            && m.implementation == implementation
+                    })
+                    .map(|m| m.median.point)
+            };
+            row.weft = time(WEFT);
+            row.peers = peers.iter().map(|peer| time(peer)).collect();
+        }
     }
 
     tables.sort_by_key(|table| {

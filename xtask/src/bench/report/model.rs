@@ -12,8 +12,7 @@
 use std::io;
 
 use anyhow::{Context, Result, bail, ensure};
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 /// The function id that marks Weft's own implementation in every bench group.
@@ -226,7 +225,8 @@ fn one_pass() -> usize {
 
 /// Writes a count as a string, and reads it back, refusing zero.
 mod count_as_string {
-    use super::*;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(
         count: &usize,
