@@ -11,9 +11,9 @@
 //! - a blocking `map`'s ticket, pointing to the call's descriptor on the
 //!   caller's stack (`map::MapCall`);
 //! - a blocking `apply`, pointing to a descriptor on the caller's stack
-//!   (`pool::ApplyJob`);
+//!   (`apply::ApplyJob`);
 //! - the async forms' jobs, pointing to a heap allocation that the job
-//!   owns (`map::MapAsync`, `pool::HeapApply`).
+//!   owns (`map::MapAsync`, `apply::HeapApply`).
 //!
 //! Every `execute` catches the panics of user code (and reports them to the
 //! call), so a job never unwinds into the worker loop.

@@ -42,10 +42,9 @@
 //!
 //! # Memory ordering
 //!
-//! Each `fetch_sub` is `Release` and the waiter's load (and its `fetch_or`)
-//! `Acquire`: every job's writes (the results it produced) happen before
-//! the waiter's read of a zero count, because all updates of the word are
-//! read-modify-writes and so continue each job's release sequence.
+//! Each `fetch_sub` is `Release` and pairs with the waiter's `Acquire`
+//! reads (see `sleep_bit.rs`): every job's writes, the results it
+//! produced, happen before the waiter sees a zero count.
 
 use std::sync::atomic::Ordering::Release;
 

@@ -10,10 +10,10 @@
 //! `Vec` that the call returns. Two large blocks freed in turn are what
 //! makes glibc's allocator give the memory back to the kernel at the end
 //! of a call (its top of heap grows past the trim threshold), and the next
-//! call then pays a page fault for every 4 KiB it writes: a `map` of
-//! 100 000 references spent most of its time in the kernel that way. Kept
-//! here, the buffer's pages stay mapped, and a call allocates only the
-//! `Vec` it returns, as a sequential `collect` would.
+//! call then pays a page fault for every 4 KiB it writes (BENCHMARKS.md,
+//! "Design measurements", pool, has what that cost). Kept here, the
+//! buffer's pages stay mapped, and a call allocates only the `Vec` it
+//! returns, as a sequential `collect` would.
 //!
 //! # How
 //!
@@ -139,14 +139,21 @@ impl Spare {
 mod tests {
     use super::*;
 
+    /// What a call does with the spare: collects `items` into it, moves
+    /// them out, and gives the emptied buffer back. Returns the buffer's
+    /// address.
+    fn collect_and_give_back<T>(spare: &Spare, items: impl Iterator<Item = T>) -> *const T {
+        let mut buffer = spare.collect(items);
+        let ptr = buffer.as_ptr();
+        buffer.clear();
+        spare.give_back(buffer);
+        ptr
+    }
+
     #[test]
     fn a_buffer_is_reused_for_the_same_layout() {
         let spare = Spare::default();
-        let first = spare.collect(0..1000u64);
-        let ptr = first.as_ptr();
-        let mut emptied = first;
-        emptied.clear();
-        spare.give_back(emptied);
+        let ptr = collect_and_give_back(&spare, 0..1000u64);
         let second = spare.collect(5..10u64);
         assert_eq!(second, [5, 6, 7, 8, 9]);
         assert_eq!(second.as_ptr(), ptr, "the spare was reused");
@@ -156,9 +163,7 @@ mod tests {
     #[test]
     fn a_buffer_of_another_layout_is_left_alone() {
         let spare = Spare::default();
-        let mut bytes = spare.collect(0..100u8);
-        bytes.clear();
-        spare.give_back(bytes);
+        collect_and_give_back(&spare, 0..100u8);
         // u64 needs a different alignment: a fresh buffer.
         let words = spare.collect(0..3u64);
         assert_eq!(words, [0, 1, 2]);
@@ -170,15 +175,12 @@ mod tests {
     #[test]
     fn a_longer_input_grows_the_buffer_and_huge_ones_are_not_kept() {
         let spare = Spare::default();
-        let mut small = spare.collect(0..4u32);
-        small.clear();
-        spare.give_back(small);
+        collect_and_give_back(&spare, 0..4u32);
         let long = spare.collect(0..10_000u32);
         assert_eq!(long.len(), 10_000);
         assert_eq!(long[9_999], 9_999);
 
-        let mut huge: Vec<u8> = Vec::with_capacity(MAX_SPARE_BYTES + 1);
-        huge.clear();
+        let huge: Vec<u8> = Vec::with_capacity(MAX_SPARE_BYTES + 1);
         spare.give_back(huge);
         let next = spare.collect(0..1u8);
         assert!(
