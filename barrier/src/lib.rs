@@ -23,9 +23,11 @@
 //! gave up so the round stays consistent.
 //!
 //! A barrier is the wrong tool when threads should not all wait for the
-//! slowest: for "wait until N tasks are done" with one waiting thread, a
-//! counter with a condition variable, a channel, or `std::thread::scope`'s
-//! join fits better; for a one-time "start" signal, a flag or a `Once`.
+//! slowest. For "wait until N tasks are done", or a one-time "start"
+//! signal, use a [`Latch`] (C++20's `std::latch`, crossbeam-utils'
+//! `WaitGroup`): a count that threads bring down to zero without waiting,
+//! and that waiters block on until it gets there. It is single use; the
+//! [`latch`] module explains how it works.
 //!
 //! # Example
 //!
@@ -52,5 +54,7 @@
 //! ```
 
 pub mod barrier;
+pub mod latch;
 
 pub use barrier::{Barrier, BarrierWaitResult};
+pub use latch::Latch;
