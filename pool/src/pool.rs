@@ -362,7 +362,7 @@ impl Pool {
     ///
     /// The work is `'static`: it owns `f` and the items. The result is
     /// ready only after every chunk has finished; if any panicked, `get`
-    /// returns the first panic as a [`TaskError`].
+    /// returns the first panic as a [`TaskError`](crate::TaskError).
     ///
     /// # Panics
     ///
