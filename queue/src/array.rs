@@ -10,9 +10,9 @@
 //! write) only grow. Each is a *lap* and an *index* packed in one word:
 //!
 //! ```text
-//!   position = lap * one_lap + index        index < capacity
-//!   one_lap  = 2 * mark_bit                 mark_bit = (capacity + 1).next_power_of_two()
-//!   tail also carries mark_bit: set once the queue is closed
+//!   position = lap * one_lap + index      index < capacity
+//!   one_lap  = 2 * closed_bit             closed_bit = (capacity + 1).next_power_of_two()
+//!   tail also carries closed_bit: set once the queue is closed
 //! ```
 //!
 //! Moving past the last index goes to index 0 of the next lap. Counting laps
@@ -47,9 +47,8 @@
 //! compare-and-swap won) is a few instructions, and it is `#[inline]`d into
 //! the caller, down through [`Queue`](crate::Queue) and the channel
 //! handles; the retry loop and the waiting machinery are separate functions
-//! that are not. When they were one function, the compiler kept it out of
-//! line, and one thread sending 8 million `u64`s and then receiving them
-//! took 11.6 ns per message; with the attempt inlined, 7.1 ns.
+//! that are not, so that their size does not keep the attempt out of line
+//! (what that saves: BENCHMARKS.md, Design measurements, queue).
 //!
 //! # Memory ordering
 //!
@@ -60,11 +59,9 @@
 //! load) makes sure a producer never overwrites a value still being read.
 //!
 //! `head` and `tail` move with `SeqCst` compare-and-swaps, and the full and
-//! empty checks read the other index after a `SeqCst` fence. Together they
-//! make a Dekker pair with the sleep protocol in [`crate::signal`]: a
-//! thread about to sleep registers and then checks the other index, a thread
-//! that moved an index then checks for sleepers, and `SeqCst` forbids both
-//! from missing each other.
+//! empty checks read the other index after a `SeqCst` fence: this flavor's
+//! half of the Dekker pair that keeps a sleeper from missing its wake-up
+//! (see [`crate::event_count`]).
 
 use core::mem::MaybeUninit;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
@@ -98,12 +95,13 @@ pub(crate) enum PopFail {
 pub(crate) struct Array<T> {
     /// Next position to read.
     head: CachePadded<AtomicUsize>,
-    /// Next position to write; `mark_bit` set once closed.
+    /// Next position to write; `closed_bit` set once closed.
     tail: CachePadded<AtomicUsize>,
     buffer: Box<[Slot<T>]>,
     capacity: usize,
-    /// The closed bit, just above the largest index.
-    mark_bit: usize,
+    /// Set in `tail` once the queue is closed: the bit just above the
+    /// largest index, so `closed_bit - 1` masks a position's index.
+    closed_bit: usize,
     /// Adding `one_lap` to a position moves it to the same index one lap on.
     one_lap: usize,
 }
@@ -125,7 +123,7 @@ impl<T> Array<T> {
     /// message instead of aborting the process.
     pub(crate) fn new(capacity: usize) -> Self {
         assert!(capacity > 0, "capacity must be non-zero");
-        let mark_bit = capacity
+        let closed_bit = capacity
             .checked_add(1)
             .and_then(usize::checked_next_power_of_two)
             .filter(|m| m.checked_mul(4).is_some())
@@ -146,8 +144,8 @@ impl<T> Array<T> {
             tail: CachePadded::new(AtomicUsize::new(0)),
             buffer: slots.into_boxed_slice(),
             capacity,
-            mark_bit,
-            one_lap: mark_bit * 2,
+            closed_bit,
+            one_lap: closed_bit * 2,
         }
     }
 
@@ -155,10 +153,11 @@ impl<T> Array<T> {
         self.capacity
     }
 
-    /// The position one step after `position` (which carries no mark).
+    /// The position one step after `position` (which carries no closed
+    /// bit).
     #[inline]
     fn next(&self, position: usize) -> usize {
-        let index = position & (self.mark_bit - 1);
+        let index = position & (self.closed_bit - 1);
         if index + 1 < self.capacity {
             position + 1
         } else {
@@ -177,9 +176,9 @@ impl<T> Array<T> {
     #[inline]
     pub(crate) fn try_push(&self, value: T) -> Result<(), PushFail<T>> {
         let tail = self.tail.load(Relaxed);
-        // A closed queue's `tail` carries the mark bit, which no stamp
+        // A closed queue's `tail` carries the closed bit, which no stamp
         // does, so the comparison below fails and the slow path says so.
-        let slot = &self.buffer[tail & (self.mark_bit - 1)];
+        let slot = &self.buffer[tail & (self.closed_bit - 1)];
         // Acquire, SeqCst and Release: as in `try_push_slow`.
         if slot.stamp.load(Acquire) == tail
             && self
@@ -203,10 +202,10 @@ impl<T> Array<T> {
         let mut spin = SpinWait::new();
         let mut tail = self.tail.load(Relaxed);
         loop {
-            if tail & self.mark_bit != 0 {
+            if tail & self.closed_bit != 0 {
                 return Err(PushFail::Closed(value));
             }
-            let slot = &self.buffer[tail & (self.mark_bit - 1)];
+            let slot = &self.buffer[tail & (self.closed_bit - 1)];
             // Acquire: pairs with the consumer's Release store of this
             // stamp, so its read of the old value is finished.
             let stamp = slot.stamp.load(Acquire);
@@ -228,14 +227,15 @@ impl<T> Array<T> {
                         slot.stamp.store(tail + 1, Release);
                         return Ok(());
                     }
-                    Err(now) => {
-                        tail = now;
-                        snooze(&mut spin);
+                    Err(current) => {
+                        tail = current;
+                        spin.snooze();
                     }
                 }
             } else if stamp.wrapping_add(self.one_lap) == tail + 1 {
                 // The slot still holds last lap's value: full, unless a
                 // consumer has moved `head` in the meantime.
+                // SeqCst fence: a sleeping producer's half of the Dekker pair.
                 fence(SeqCst);
                 let head = self.head.load(Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
@@ -243,16 +243,16 @@ impl<T> Array<T> {
                     // above may predate a `close`, and a producer about to
                     // sleep must see a close that came before its
                     // registration (the Dekker pair with `close`).
-                    if self.tail.load(Relaxed) & self.mark_bit != 0 {
+                    if self.tail.load(Relaxed) & self.closed_bit != 0 {
                         return Err(PushFail::Closed(value));
                     }
                     return Err(PushFail::Full(value));
                 }
-                snooze(&mut spin);
+                spin.snooze();
                 tail = self.tail.load(Relaxed);
             } else {
                 // Another producer claimed this position; catch up.
-                snooze(&mut spin);
+                spin.snooze();
                 tail = self.tail.load(Relaxed);
             }
         }
@@ -266,7 +266,7 @@ impl<T> Array<T> {
     #[inline]
     pub(crate) fn try_pop(&self) -> Result<T, PopFail> {
         let head = self.head.load(Relaxed);
-        let slot = &self.buffer[head & (self.mark_bit - 1)];
+        let slot = &self.buffer[head & (self.closed_bit - 1)];
         // Acquire, SeqCst and Release: as in `try_pop_slow`.
         if slot.stamp.load(Acquire) == head + 1
             && self
@@ -290,7 +290,7 @@ impl<T> Array<T> {
         let mut spin = SpinWait::new();
         let mut head = self.head.load(Relaxed);
         loop {
-            let slot = &self.buffer[head & (self.mark_bit - 1)];
+            let slot = &self.buffer[head & (self.closed_bit - 1)];
             // Acquire: pairs with the producer's Release store of this
             // stamp, making its value visible.
             let stamp = slot.stamp.load(Acquire);
@@ -312,28 +312,29 @@ impl<T> Array<T> {
                         slot.stamp.store(head.wrapping_add(self.one_lap), Release);
                         return Ok(value);
                     }
-                    Err(now) => {
-                        head = now;
-                        snooze(&mut spin);
+                    Err(current) => {
+                        head = current;
+                        spin.snooze();
                     }
                 }
             } else if stamp == head {
                 // Not written yet: empty, unless a producer already claimed
                 // the position and is writing it.
+                // SeqCst fence: a sleeping consumer's half of the Dekker pair.
                 fence(SeqCst);
                 let tail = self.tail.load(Relaxed);
-                if tail & !self.mark_bit == head {
-                    return Err(if tail & self.mark_bit != 0 {
+                if tail & !self.closed_bit == head {
+                    return Err(if tail & self.closed_bit != 0 {
                         PopFail::Closed
                     } else {
                         PopFail::Empty
                     });
                 }
-                snooze(&mut spin);
+                spin.snooze();
                 head = self.head.load(Relaxed);
             } else {
                 // Another consumer took this position; catch up.
-                snooze(&mut spin);
+                spin.snooze();
                 head = self.head.load(Relaxed);
             }
         }
@@ -342,12 +343,12 @@ impl<T> Array<T> {
     /// Sets the closed bit; returns `true` if this call set it.
     pub(crate) fn close(&self) -> bool {
         // SeqCst: a Dekker partner like a push (sleepers must see it).
-        let tail = self.tail.fetch_or(self.mark_bit, SeqCst);
-        tail & self.mark_bit == 0
+        let tail = self.tail.fetch_or(self.closed_bit, SeqCst);
+        tail & self.closed_bit == 0
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.tail.load(SeqCst) & self.mark_bit != 0
+        self.tail.load(SeqCst) & self.closed_bit != 0
     }
 
     /// The number of values in the queue at one instant.
@@ -358,9 +359,9 @@ impl<T> Array<T> {
             let tail = self.tail.load(SeqCst);
             let head = self.head.load(SeqCst);
             if self.tail.load(SeqCst) == tail {
-                let tail = tail & !self.mark_bit;
-                let head_index = head & (self.mark_bit - 1);
-                let tail_index = tail & (self.mark_bit - 1);
+                let tail = tail & !self.closed_bit;
+                let head_index = head & (self.closed_bit - 1);
+                let tail_index = tail & (self.closed_bit - 1);
                 return if head_index < tail_index {
                     tail_index - head_index
                 } else if head_index > tail_index {
@@ -383,7 +384,7 @@ impl<T> Drop for Array<T> {
         // Relaxed: `&mut self` means no other thread is inside.
         let head = self.head.load(Relaxed);
         let len = self.len();
-        let mut index = head & (self.mark_bit - 1);
+        let mut index = head & (self.closed_bit - 1);
         for _ in 0..len {
             let slot = &mut self.buffer[index];
             // SAFETY: the `len` slots from `head` on hold values that were
@@ -395,16 +396,5 @@ impl<T> Drop for Array<T> {
                 index + 1
             };
         }
-    }
-}
-
-/// Waits a moment for another thread that is in the middle of an operation
-/// on the same slot (it claimed the position and has not stamped it yet):
-/// the [`SpinWait`] schedule, then yields for as long as it takes. The other
-/// thread is running, or about to, so this never waits long.
-#[inline]
-pub(crate) fn snooze(spin: &mut SpinWait) {
-    if !spin.spin() {
-        weft_futex::yield_now();
     }
 }

@@ -12,14 +12,14 @@
 //! once, or returned in an error, or dropped with the channel.
 
 use core::fmt;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use weft_futex::Deadline;
 use weft_futex::atomic::AtomicUsize;
+use weft_futex::sync::Arc;
 
-use crate::queue::deadline;
-use crate::zero::{RecvFail, SendFail, Zero};
+use crate::rendezvous::{RecvFail, Rendezvous, SendFail};
 use crate::{
     PopTimeoutError, PushTimeoutError, Queue, RecvError, RecvTimeoutError, SendError,
     SendTimeoutError, TryPopError, TryPushError, TryRecvError, TrySendError,
@@ -30,7 +30,7 @@ use crate::{
 #[allow(clippy::large_enum_variant)]
 enum Flavor<T> {
     Queue(Queue<T>),
-    Zero(Zero<T>),
+    Rendezvous(Rendezvous<T>),
 }
 
 struct Channel<T> {
@@ -53,8 +53,8 @@ impl<T> Channel<T> {
             Flavor::Queue(queue) => {
                 queue.close();
             }
-            Flavor::Zero(zero) => {
-                zero.close();
+            Flavor::Rendezvous(rendezvous) => {
+                rendezvous.close();
             }
         }
     }
@@ -62,23 +62,84 @@ impl<T> Channel<T> {
     fn len(&self) -> usize {
         match &self.flavor {
             Flavor::Queue(queue) => queue.len(),
-            Flavor::Zero(_) => 0,
+            Flavor::Rendezvous(_) => 0,
         }
     }
 
     fn capacity(&self) -> Option<usize> {
         match &self.flavor {
             Flavor::Queue(queue) => queue.capacity(),
-            Flavor::Zero(_) => Some(0),
+            Flavor::Rendezvous(_) => Some(0),
         }
     }
 
     fn is_full(&self) -> bool {
         match &self.flavor {
             Flavor::Queue(queue) => queue.is_full(),
-            Flavor::Zero(_) => true,
+            Flavor::Rendezvous(_) => true,
         }
     }
+}
+
+/// What [`Sender`] and [`Receiver`] share: the observers of the channel,
+/// and `Clone` and `Drop`, which keep the count of the handles of one side
+/// (`$count`, `senders` or `receivers`) and disconnect the channel when the
+/// last one goes.
+macro_rules! handle_impls {
+    ($handle:ident, $count:ident) => {
+        impl<T> $handle<T> {
+            /// The number of messages queued at one instant (always 0 for a
+            /// rendezvous channel).
+            pub fn len(&self) -> usize {
+                self.channel.len()
+            }
+
+            /// Whether no message was queued at one instant.
+            pub fn is_empty(&self) -> bool {
+                self.channel.len() == 0
+            }
+
+            /// Whether the channel was full at one instant (always `true` for
+            /// a rendezvous channel, always `false` for an unbounded one).
+            pub fn is_full(&self) -> bool {
+                self.channel.is_full()
+            }
+
+            /// The capacity: `Some(0)` for a rendezvous channel, `None` for
+            /// an unbounded one.
+            pub fn capacity(&self) -> Option<usize> {
+                self.channel.capacity()
+            }
+        }
+
+        impl<T> Clone for $handle<T> {
+            fn clone(&self) -> Self {
+                // Relaxed: a new handle is made from a live one, so the count
+                // cannot reach zero meanwhile (as in `Arc::clone`).
+                self.channel.$count.fetch_add(1, Relaxed);
+                Self {
+                    channel: self.channel.clone(),
+                }
+            }
+        }
+
+        impl<T> Drop for $handle<T> {
+            fn drop(&mut self) {
+                // AcqRel: the last handle's decrement comes after every other
+                // one's of its side, so its disconnect follows all their sends
+                // (or receives).
+                if self.channel.$count.fetch_sub(1, AcqRel) == 1 {
+                    self.channel.disconnect();
+                }
+            }
+        }
+
+        impl<T> fmt::Debug for $handle<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($handle)).finish_non_exhaustive()
+            }
+        }
+    };
 }
 
 /// A channel that holds at most `capacity` messages; `bounded(0)` is a
@@ -100,7 +161,7 @@ impl<T> Channel<T> {
 /// ```
 pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let flavor = if capacity == 0 {
-        Flavor::Zero(Zero::new())
+        Flavor::Rendezvous(Rendezvous::new())
     } else {
         Flavor::Queue(Queue::bounded(capacity))
     };
@@ -147,7 +208,7 @@ impl<T> Sender<T> {
     /// If every receiver is gone, the value comes back in the error.
     #[inline]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        self.send_until(value, None)
+        self.send_until(value, Deadline::NEVER)
             .map_err(|e| SendError(e.into_inner()))
     }
 
@@ -164,7 +225,7 @@ impl<T> Sender<T> {
                 TryPushError::Full(v) => TrySendError::Full(v),
                 TryPushError::Closed(v) => TrySendError::Disconnected(v),
             }),
-            Flavor::Zero(zero) => zero.try_send(value).map_err(|e| match e {
+            Flavor::Rendezvous(rendezvous) => rendezvous.try_send(value).map_err(|e| match e {
                 SendFail::Timeout(v) => TrySendError::Full(v),
                 SendFail::Closed(v) => TrySendError::Disconnected(v),
             }),
@@ -177,73 +238,27 @@ impl<T> Sender<T> {
     ///
     /// `Timeout` or `Disconnected`, with the value.
     pub fn send_timeout(&self, value: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.send_until(value, Some(deadline(timeout)))
+        self.send_until(value, Deadline::after(timeout))
     }
 
     #[inline]
-    fn send_until(&self, value: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+    fn send_until(&self, value: T, deadline: Deadline) -> Result<(), SendTimeoutError<T>> {
         match &self.channel.flavor {
             Flavor::Queue(queue) => queue.push_until(value, deadline).map_err(|e| match e {
                 PushTimeoutError::Timeout(v) => SendTimeoutError::Timeout(v),
                 PushTimeoutError::Closed(v) => SendTimeoutError::Disconnected(v),
             }),
-            Flavor::Zero(zero) => zero.send(value, deadline).map_err(|e| match e {
-                SendFail::Timeout(v) => SendTimeoutError::Timeout(v),
-                SendFail::Closed(v) => SendTimeoutError::Disconnected(v),
-            }),
-        }
-    }
-
-    /// The number of messages queued at one instant (always 0 for a
-    /// rendezvous channel).
-    pub fn len(&self) -> usize {
-        self.channel.len()
-    }
-
-    /// Whether no message was queued at one instant.
-    pub fn is_empty(&self) -> bool {
-        self.channel.len() == 0
-    }
-
-    /// Whether the channel was full at one instant (always `true` for a
-    /// rendezvous channel, always `false` for an unbounded one).
-    pub fn is_full(&self) -> bool {
-        self.channel.is_full()
-    }
-
-    /// The capacity: `Some(0)` for a rendezvous channel, `None` for an
-    /// unbounded one.
-    pub fn capacity(&self) -> Option<usize> {
-        self.channel.capacity()
-    }
-}
-
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        // Relaxed: a new handle is made from a live one, so the count
-        // cannot reach zero meanwhile (as in `Arc::clone`).
-        self.channel.senders.fetch_add(1, Relaxed);
-        Self {
-            channel: self.channel.clone(),
+            Flavor::Rendezvous(rendezvous) => {
+                rendezvous.send(value, deadline).map_err(|e| match e {
+                    SendFail::Timeout(v) => SendTimeoutError::Timeout(v),
+                    SendFail::Closed(v) => SendTimeoutError::Disconnected(v),
+                })
+            }
         }
     }
 }
 
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        // AcqRel: the last sender's decrement comes after every other
-        // sender's, so its close follows all their sends.
-        if self.channel.senders.fetch_sub(1, AcqRel) == 1 {
-            self.channel.disconnect();
-        }
-    }
-}
-
-impl<T> fmt::Debug for Sender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender").finish_non_exhaustive()
-    }
-}
+handle_impls!(Sender, senders);
 
 /// The receiving half of a channel. Clone it for more receivers; when the
 /// last one drops, sends fail and hand their value back.
@@ -259,7 +274,7 @@ impl<T> Receiver<T> {
     /// [`RecvError`] once the channel is empty and every sender is gone.
     #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.recv_until(None).map_err(|_| RecvError)
+        self.recv_until(Deadline::NEVER).map_err(|_| RecvError)
     }
 
     /// Receives a message if one is there right now (for a rendezvous
@@ -274,7 +289,7 @@ impl<T> Receiver<T> {
                 TryPopError::Empty => TryRecvError::Empty,
                 TryPopError::Closed => TryRecvError::Disconnected,
             }),
-            Flavor::Zero(zero) => zero.try_recv().map_err(|e| match e {
+            Flavor::Rendezvous(rendezvous) => rendezvous.try_recv().map_err(|e| match e {
                 RecvFail::Timeout => TryRecvError::Empty,
                 RecvFail::Closed => TryRecvError::Disconnected,
             }),
@@ -287,17 +302,17 @@ impl<T> Receiver<T> {
     ///
     /// `Timeout`, or `Disconnected` once empty and every sender is gone.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.recv_until(Some(deadline(timeout)))
+        self.recv_until(Deadline::after(timeout))
     }
 
     #[inline]
-    fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+    fn recv_until(&self, deadline: Deadline) -> Result<T, RecvTimeoutError> {
         match &self.channel.flavor {
             Flavor::Queue(queue) => queue.pop_until(deadline).map_err(|e| match e {
                 PopTimeoutError::Timeout => RecvTimeoutError::Timeout,
                 PopTimeoutError::Closed => RecvTimeoutError::Disconnected,
             }),
-            Flavor::Zero(zero) => zero.recv(deadline).map_err(|e| match e {
+            Flavor::Rendezvous(rendezvous) => rendezvous.recv(deadline).map_err(|e| match e {
                 RecvFail::Timeout => RecvTimeoutError::Timeout,
                 RecvFail::Closed => RecvTimeoutError::Disconnected,
             }),
@@ -314,53 +329,9 @@ impl<T> Receiver<T> {
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { receiver: self }
     }
-
-    /// The number of messages queued at one instant.
-    pub fn len(&self) -> usize {
-        self.channel.len()
-    }
-
-    /// Whether no message was queued at one instant.
-    pub fn is_empty(&self) -> bool {
-        self.channel.len() == 0
-    }
-
-    /// Whether the channel was full at one instant.
-    pub fn is_full(&self) -> bool {
-        self.channel.is_full()
-    }
-
-    /// The capacity: `Some(0)` for a rendezvous channel, `None` for an
-    /// unbounded one.
-    pub fn capacity(&self) -> Option<usize> {
-        self.channel.capacity()
-    }
 }
 
-impl<T> Clone for Receiver<T> {
-    fn clone(&self) -> Self {
-        // Relaxed: as in `Sender::clone`.
-        self.channel.receivers.fetch_add(1, Relaxed);
-        Self {
-            channel: self.channel.clone(),
-        }
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        // AcqRel: as in `Sender::drop`.
-        if self.channel.receivers.fetch_sub(1, AcqRel) == 1 {
-            self.channel.disconnect();
-        }
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver").finish_non_exhaustive()
-    }
-}
+handle_impls!(Receiver, receivers);
 
 /// Blocking iterator from [`Receiver::iter`].
 #[derive(Debug)]

@@ -48,6 +48,40 @@ macro_rules! value_error {
     };
 }
 
+/// Declares the error of a blocking push or send, which fails only one way:
+/// a tuple struct around the refused value.
+macro_rules! ended_error {
+    (
+        $(#[$meta:meta])*
+        $name:ident => $text:literal
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        pub struct $name<T>(pub T);
+
+        impl<T> $name<T> {
+            /// Returns the value that was not delivered.
+            pub fn into_inner(self) -> T {
+                self.0
+            }
+        }
+
+        impl<T> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(..)"))
+            }
+        }
+
+        impl<T> fmt::Display for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($text)
+            }
+        }
+
+        impl<T> std::error::Error for $name<T> {}
+    };
+}
+
 /// Declares a value-less error enum.
 macro_rules! plain_error {
     (
@@ -74,10 +108,11 @@ macro_rules! plain_error {
 
 // ---- Queue errors ----
 
-/// [`Queue::push`](crate::Queue::push) failed: the queue is closed. The value
-/// is handed back.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PushError<T>(pub T);
+ended_error! {
+    /// [`Queue::push`](crate::Queue::push) failed: the queue is closed. The
+    /// value is handed back.
+    PushError => "pushing into a closed queue"
+}
 
 value_error! {
     /// [`Queue::try_push`](crate::Queue::try_push) failed.
@@ -121,10 +156,11 @@ plain_error! {
 
 // ---- Channel errors ----
 
-/// [`Sender::send`](crate::Sender::send) failed: every receiver is gone. The
-/// value is handed back.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SendError<T>(pub T);
+ended_error! {
+    /// [`Sender::send`](crate::Sender::send) failed: every receiver is gone.
+    /// The value is handed back.
+    SendError => "sending on a disconnected channel"
+}
 
 value_error! {
     /// [`Sender::try_send`](crate::Sender::try_send) failed.
@@ -172,48 +208,6 @@ plain_error! {
         Disconnected => "receiving on an empty and disconnected channel",
     }
 }
-
-impl<T> PushError<T> {
-    /// Returns the value that was not pushed.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> fmt::Debug for PushError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PushError(..)")
-    }
-}
-
-impl<T> fmt::Display for PushError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("pushing into a closed queue")
-    }
-}
-
-impl<T> std::error::Error for PushError<T> {}
-
-impl<T> SendError<T> {
-    /// Returns the value that was not sent.
-    pub fn into_inner(self) -> T {
-        self.0
-    }
-}
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sending on a disconnected channel")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

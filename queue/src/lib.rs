@@ -17,12 +17,12 @@
 //! claims its slot and then writes it, and a pop that reaches a claimed slot
 //! before it is written waits for that producer to finish (a few
 //! instructions, unless the producer is descheduled right there). A thread
-//! that must wait spins briefly and then sleeps on a
-//! futex word that the other side bumps (`src/signal.rs`), so a push or pop
+//! that must wait spins briefly and then sleeps on an event count, a futex
+//! word that the other side bumps (`src/event_count.rs`), so a push or pop
 //! with nobody waiting makes no system call, and a sleeping thread costs
-//! nothing. The rendezvous channel is a small monitor (`src/zero.rs`). Each
-//! of those files explains its algorithm, its memory orderings and why no
-//! wake-up is lost.
+//! nothing. The rendezvous channel is a small monitor
+//! (`src/rendezvous.rs`). Each of those files explains its algorithm, its
+//! memory orderings and why no wake-up is lost.
 //!
 //! # Which to use
 //!
@@ -55,10 +55,10 @@
 mod array;
 mod channel;
 mod error;
+mod event_count;
 mod list;
 mod queue;
-mod signal;
-mod zero;
+mod rendezvous;
 
 pub use channel::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
 pub use error::{
@@ -66,8 +66,3 @@ pub use error::{
     SendTimeoutError, TryPopError, TryPushError, TryRecvError, TrySendError,
 };
 pub use queue::Queue;
-
-/// Slots per block of an unbounded queue (small under `--cfg loom`, so that
-/// models cross block boundaries); for tests.
-#[doc(hidden)]
-pub const LIST_BLOCK_CAP: usize = list::BLOCK_CAP;

@@ -2,10 +2,10 @@
 //!
 //! The flavors ([`crate::array`], bounded, and [`crate::list`], unbounded)
 //! only know how to try. This layer adds waiting: a push that finds the
-//! queue full sleeps on the *not full* [`Signal`], a pop that finds it empty
+//! queue full sleeps on the *not full* [`EventCount`], a pop that finds it empty
 //! sleeps on *not empty*, and every successful operation notifies the other
 //! side (a load, and a system call only when somebody sleeps). See
-//! [`crate::signal`] for why no wake-up is lost.
+//! [`crate::event_count`] for why no wake-up is lost.
 //!
 //! # Closing
 //!
@@ -17,11 +17,13 @@
 //! setting the flag, `close` wakes every sleeper on both sides.
 
 use core::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use weft_futex::Deadline;
 
 use crate::array::{Array, PopFail, PushFail};
+use crate::event_count::EventCount;
 use crate::list::List;
-use crate::signal::Signal;
 use crate::{PopTimeoutError, PushError, PushTimeoutError, TryPopError, TryPushError};
 
 enum Flavor<T> {
@@ -68,9 +70,9 @@ enum Flavor<T> {
 pub struct Queue<T> {
     flavor: Flavor<T>,
     /// Consumers sleep here while the queue is empty.
-    not_empty: Signal,
+    not_empty: EventCount,
     /// Producers sleep here while a bounded queue is full.
-    not_full: Signal,
+    not_full: EventCount,
 }
 
 impl<T> Queue<T> {
@@ -95,8 +97,8 @@ impl<T> Queue<T> {
     fn with_flavor(flavor: Flavor<T>) -> Self {
         Self {
             flavor,
-            not_empty: Signal::new(),
-            not_full: Signal::new(),
+            not_empty: EventCount::new(),
+            not_full: EventCount::new(),
         }
     }
 
@@ -108,7 +110,7 @@ impl<T> Queue<T> {
     /// the error.
     #[inline]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_until(value, None)
+        self.push_until(value, Deadline::NEVER)
             .map_err(|e| PushError(e.into_inner()))
     }
 
@@ -138,14 +140,14 @@ impl<T> Queue<T> {
     ///
     /// `Timeout` or `Closed`, with the value.
     pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushTimeoutError<T>> {
-        self.push_until(value, Some(deadline(timeout)))
+        self.push_until(value, Deadline::after(timeout))
     }
 
     /// Pops the oldest value, waiting while the queue is empty. Returns
     /// `None` once the queue is closed and everything in it was popped.
     #[inline]
     pub fn pop(&self) -> Option<T> {
-        self.pop_until(None).ok()
+        self.pop_until(Deadline::NEVER).ok()
     }
 
     /// Pops the oldest value if there is one right now.
@@ -167,7 +169,7 @@ impl<T> Queue<T> {
     ///
     /// `Timeout`, or `Closed` once closed and drained.
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopTimeoutError> {
-        self.pop_until(Some(deadline(timeout)))
+        self.pop_until(Deadline::after(timeout))
     }
 
     /// Closes the queue: later pushes fail, pops drain what is left and then
@@ -224,8 +226,8 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Push with an optional deadline; the work behind `push` and
-    /// `push_timeout`.
+    /// Push with a deadline, perhaps [`Deadline::NEVER`]; the work behind
+    /// `push` and `push_timeout`.
     ///
     /// The common case, room right away, is inlined into the caller; the
     /// waiting machinery is in [`push_wait`](Self::push_wait), out of line,
@@ -234,7 +236,7 @@ impl<T> Queue<T> {
     pub(crate) fn push_until(
         &self,
         value: T,
-        deadline: Option<Instant>,
+        deadline: Deadline,
     ) -> Result<(), PushTimeoutError<T>> {
         match &self.flavor {
             Flavor::Bounded(array) => match array.try_push(value) {
@@ -260,7 +262,7 @@ impl<T> Queue<T> {
         &self,
         array: &Array<T>,
         value: T,
-        deadline: Option<Instant>,
+        deadline: Deadline,
     ) -> Result<(), PushTimeoutError<T>> {
         // The value moves into each attempt and comes back when it fails.
         let mut value = Some(value);
@@ -286,14 +288,14 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Pop with an optional deadline; the work behind `pop` and
-    /// `pop_timeout`.
+    /// Pop with a deadline, perhaps [`Deadline::NEVER`]; the work behind
+    /// `pop` and `pop_timeout`.
     ///
     /// As in [`push_until`](Self::push_until), the common case (a value
     /// right away) is inlined, and the waiting is in
     /// [`pop_wait`](Self::pop_wait).
     #[inline]
-    pub(crate) fn pop_until(&self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
+    pub(crate) fn pop_until(&self, deadline: Deadline) -> Result<T, PopTimeoutError> {
         match self.try_pop_once() {
             Ok(value) => Ok(value),
             Err(PopFail::Closed) => Err(PopTimeoutError::Closed),
@@ -304,7 +306,7 @@ impl<T> Queue<T> {
     /// The rest of [`pop_until`](Self::pop_until) once the queue was found
     /// empty: wait for a value.
     #[inline(never)]
-    fn pop_wait(&self, deadline: Option<Instant>) -> Result<T, PopTimeoutError> {
+    fn pop_wait(&self, deadline: Deadline) -> Result<T, PopTimeoutError> {
         let outcome = self
             .not_empty
             .wait_until(deadline, || match self.try_pop_once() {
@@ -328,14 +330,6 @@ impl<T> Queue<T> {
             Flavor::Unbounded(list) => list.try_pop(),
         }
     }
-}
-
-/// `now + timeout`; a timeout too long to add becomes 30 years, which never
-/// passes and still leaves room to compute with.
-pub(crate) fn deadline(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout)
-        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
 }
 
 impl<T> fmt::Debug for Queue<T> {

@@ -10,7 +10,13 @@ use weft_queue::{
     Receiver, RecvError, RecvTimeoutError, SendError, SendTimeoutError, Sender, TryRecvError,
     TrySendError, bounded, unbounded,
 };
-use weft_testkit::iterations;
+use weft_testkit::{Watchdog, iterations};
+
+/// How long a test that waits on a wake-up may run before its [`Watchdog`]
+/// fails it. Under Miri the clock is virtual, ticking with each step
+/// interpreted, so there the limit is far longer: it catches a deadlock,
+/// where Miri skips ahead to the earliest timeout, and nothing slow.
+const HANG: Duration = Duration::from_secs(if cfg!(miri) { 3600 } else { 60 });
 
 type Make = fn() -> (Sender<u64>, Receiver<u64>);
 
@@ -25,7 +31,7 @@ fn flavors() -> Vec<(&'static str, Make)> {
 }
 
 #[test]
-fn send_and_sync() {
+fn handles_of_send_values_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Sender<u64>>();
     check::<Receiver<u64>>();
@@ -33,7 +39,7 @@ fn send_and_sync() {
 }
 
 #[test]
-fn rendezvous_shape() {
+fn a_rendezvous_channel_is_empty_and_full_at_once() {
     let (tx, rx) = bounded::<u8>(0);
     assert_eq!(tx.capacity(), Some(0));
     assert_eq!(rx.capacity(), Some(0));
@@ -47,6 +53,7 @@ fn rendezvous_shape() {
 
 #[test]
 fn rendezvous_send_waits_for_a_receiver() {
+    let _watchdog = Watchdog::new("rendezvous_send_waits_for_a_receiver", HANG);
     let (tx, rx) = bounded(0);
     let taken = AtomicUsize::new(0);
     thread::scope(|s| {
@@ -63,6 +70,7 @@ fn rendezvous_send_waits_for_a_receiver() {
 
 #[test]
 fn rendezvous_try_send_reaches_a_blocked_receiver() {
+    let _watchdog = Watchdog::new("rendezvous_try_send_reaches_a_blocked_receiver", HANG);
     let (tx, rx) = bounded(0);
     thread::scope(|s| {
         let receiver = s.spawn(|| rx.recv());
@@ -81,6 +89,7 @@ fn rendezvous_try_send_reaches_a_blocked_receiver() {
 
 #[test]
 fn rendezvous_try_recv_reaches_a_blocked_sender() {
+    let _watchdog = Watchdog::new("rendezvous_try_recv_reaches_a_blocked_sender", HANG);
     let (tx, rx) = bounded(0);
     thread::scope(|s| {
         s.spawn(|| tx.send(3).unwrap());
@@ -96,7 +105,7 @@ fn rendezvous_try_recv_reaches_a_blocked_sender() {
 }
 
 #[test]
-fn rendezvous_timeouts() {
+fn rendezvous_timeouts_expire_and_withdraw_the_offer() {
     let (tx, rx) = bounded(0);
     assert_eq!(
         tx.send_timeout(1, Duration::from_millis(20)),
@@ -158,6 +167,7 @@ fn full_without_receivers_is_disconnected() {
 
 #[test]
 fn blocked_receivers_wake_on_disconnect() {
+    let _watchdog = Watchdog::new("blocked_receivers_wake_on_disconnect", HANG);
     for (name, make) in flavors() {
         let (tx, rx) = make();
         thread::scope(|s| {
@@ -178,6 +188,7 @@ fn blocked_receivers_wake_on_disconnect() {
 
 #[test]
 fn blocked_senders_wake_on_disconnect() {
+    let _watchdog = Watchdog::new("blocked_senders_wake_on_disconnect", HANG);
     for (name, make) in [
         ("rendezvous", (|| bounded(0)) as Make),
         ("bounded(1)", || bounded(1)),
@@ -203,7 +214,11 @@ fn blocked_senders_wake_on_disconnect() {
 }
 
 #[test]
-fn iterators() {
+fn iter_ends_at_disconnection_and_try_iter_takes_only_what_is_queued() {
+    let _watchdog = Watchdog::new(
+        "iter_ends_at_disconnection_and_try_iter_takes_only_what_is_queued",
+        HANG,
+    );
     let (tx, rx) = unbounded();
     for i in 0..5 {
         tx.send(i).unwrap();
@@ -228,6 +243,7 @@ fn iterators() {
 
 #[test]
 fn own_send_is_visible_to_own_try_recv() {
+    let _watchdog = Watchdog::new("own_send_is_visible_to_own_try_recv", HANG);
     for (name, make) in flavors().into_iter().skip(1) {
         let (tx, rx) = make();
         let rounds = iterations(10_000, 20);
@@ -246,7 +262,7 @@ fn own_send_is_visible_to_own_try_recv() {
 }
 
 #[test]
-fn errors_display_and_debug() {
+fn errors_have_a_text_per_variant_and_debug_without_t_debug() {
     struct NoDebug;
     // Within each error type, every variant has its own text.
     let pairs = [
@@ -312,7 +328,11 @@ fn errors_display_and_debug() {
 /// once (count and checksum), in order per sender, and none is lost when
 /// the channel disconnects.
 #[test]
-fn mpmc_every_flavor() {
+fn four_senders_and_four_receivers_move_every_value_once_in_order() {
+    let _watchdog = Watchdog::new(
+        "four_senders_and_four_receivers_move_every_value_once_in_order",
+        HANG,
+    );
     const SENDERS: u64 = 4;
     let per_sender = iterations(250_000, 20) as u64;
     for (name, make) in flavors() {

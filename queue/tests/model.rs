@@ -18,13 +18,16 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::Config;
 use weft_queue::{
-    LIST_BLOCK_CAP, PopTimeoutError, PushTimeoutError, Queue, Receiver, RecvTimeoutError,
-    SendTimeoutError, Sender, TryPopError, TryPushError, TryRecvError, TrySendError, bounded,
-    unbounded,
+    PopTimeoutError, PushTimeoutError, Queue, Receiver, RecvTimeoutError, SendTimeoutError, Sender,
+    TryPopError, TryPushError, TryRecvError, TrySendError, bounded, unbounded,
 };
 
 /// The timeout of [`Wait::Tiny`]: short, but not zero.
 const TINY: Duration = Duration::from_micros(20);
+
+/// The longest burst of one operation: a few times the slots of a block of
+/// the unbounded flavor, so that a burst fills and drains several blocks.
+const MAX_BURST: usize = 200;
 
 /// Which form of a push or pop (send or receive) an operation uses.
 #[derive(Clone, Copy, Debug)]
@@ -474,10 +477,9 @@ fn run_channel(
 
 // ---- Strategies ----
 
-/// Usually one operation, sometimes a burst of up to three blocks' worth, so
-/// that the unbounded flavor fills and drains many blocks.
+/// Usually one operation, sometimes a burst of up to [`MAX_BURST`].
 fn times() -> impl Strategy<Value = usize> {
-    prop_oneof![4 => Just(1), 1 => 1..=3 * LIST_BLOCK_CAP]
+    prop_oneof![4 => Just(1), 1 => 1..=MAX_BURST]
 }
 
 /// A form and how many times to repeat it. Timeouts are not repeated: each

@@ -7,7 +7,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use weft_queue::{PopTimeoutError, PushTimeoutError, Queue, TryPopError, TryPushError};
-use weft_testkit::iterations;
+use weft_testkit::{Watchdog, iterations};
+
+/// How long a test that waits on a wake-up may run before its [`Watchdog`]
+/// fails it. Under Miri the clock is virtual, ticking with each step
+/// interpreted, so there the limit is far longer: it catches a deadlock,
+/// where Miri skips ahead to the earliest timeout, and nothing slow.
+const HANG: Duration = Duration::from_secs(if cfg!(miri) { 3600 } else { 60 });
 
 type Make = fn() -> Queue<u64>;
 
@@ -23,7 +29,7 @@ fn flavors() -> Vec<(&'static str, Make)> {
 }
 
 #[test]
-fn smoke() {
+fn a_pushed_value_pops_and_leaves_the_queue_empty() {
     for (name, make) in flavors() {
         let q = make();
         q.push(7).unwrap();
@@ -35,7 +41,7 @@ fn smoke() {
 }
 
 #[test]
-fn send_and_sync() {
+fn a_queue_of_send_values_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Queue<u64>>();
     check::<Queue<std::cell::Cell<u64>>>();
@@ -43,7 +49,7 @@ fn send_and_sync() {
 
 /// FIFO over many laps of a small ring and across many blocks of the list.
 #[test]
-fn fifo_single_thread() {
+fn values_pop_in_push_order_over_many_laps_and_blocks() {
     let n = iterations(1000, 40) as u64;
     for (name, make) in flavors() {
         let q = make();
@@ -65,7 +71,7 @@ fn fifo_single_thread() {
 }
 
 #[test]
-fn try_push_full_and_closed() {
+fn try_push_reports_full_and_a_closed_queue_refuses_even_when_full() {
     let q = Queue::bounded(2);
     q.try_push(1).unwrap();
     q.try_push(2).unwrap();
@@ -83,7 +89,7 @@ fn try_push_full_and_closed() {
 }
 
 #[test]
-fn pops_drain_after_close() {
+fn pops_drain_a_closed_queue_before_reporting_closed() {
     for (name, make) in flavors() {
         let q = make();
         let cap = q.capacity().unwrap_or(3).min(3) as u64;
@@ -110,7 +116,7 @@ fn pops_drain_after_close() {
 }
 
 #[test]
-fn unbounded_is_never_full() {
+fn an_unbounded_queue_is_never_full() {
     let q = Queue::unbounded();
     for i in 0..100 {
         q.try_push(i).unwrap();
@@ -121,7 +127,7 @@ fn unbounded_is_never_full() {
 }
 
 #[test]
-fn timeouts() {
+fn timed_calls_wait_out_their_timeout_and_succeed_at_once_when_they_can() {
     let q = Queue::bounded(1);
     let start = Instant::now();
     assert_eq!(
@@ -143,7 +149,8 @@ fn timeouts() {
 /// A consumer that sleeps on an empty queue is woken by a push (the sleep
 /// path, also under Miri).
 #[test]
-fn pop_sleeps_until_push() {
+fn a_consumer_asleep_on_an_empty_queue_wakes_on_push() {
+    let _watchdog = Watchdog::new("a_consumer_asleep_on_an_empty_queue_wakes_on_push", HANG);
     for (name, make) in flavors() {
         let q = make();
         thread::scope(|s| {
@@ -157,7 +164,8 @@ fn pop_sleeps_until_push() {
 
 /// A producer that sleeps on a full queue is woken by a pop.
 #[test]
-fn push_sleeps_until_pop() {
+fn a_producer_asleep_on_a_full_queue_wakes_on_pop() {
+    let _watchdog = Watchdog::new("a_producer_asleep_on_a_full_queue_wakes_on_pop", HANG);
     let q = Queue::bounded(1);
     q.push(1).unwrap();
     thread::scope(|s| {
@@ -170,7 +178,8 @@ fn push_sleeps_until_pop() {
 }
 
 #[test]
-fn close_wakes_all() {
+fn close_wakes_every_blocked_producer_and_consumer() {
+    let _watchdog = Watchdog::new("close_wakes_every_blocked_producer_and_consumer", HANG);
     let empty: Queue<u64> = Queue::unbounded();
     let full = Queue::bounded(1);
     full.push(0).unwrap();
@@ -196,7 +205,8 @@ fn close_wakes_all() {
 
 #[test]
 #[cfg_attr(miri, ignore = "Miri cannot read a thread's CPU time")]
-fn waiter_sleeps_instead_of_spinning() {
+fn a_blocked_consumer_sleeps_instead_of_spinning() {
+    let _watchdog = Watchdog::new("a_blocked_consumer_sleeps_instead_of_spinning", HANG);
     let q: Queue<u64> = Queue::bounded(4);
     thread::scope(|s| {
         let consumer = s.spawn(|| {
@@ -283,7 +293,11 @@ fn values_left_inside_are_dropped_once() {
 }
 
 #[test]
-fn mpmc_every_flavor() {
+fn four_producers_and_four_consumers_move_every_value_once_in_order() {
+    let _watchdog = Watchdog::new(
+        "four_producers_and_four_consumers_move_every_value_once_in_order",
+        HANG,
+    );
     let per_producer = iterations(250_000, 20) as u64;
     for (_name, make) in flavors() {
         mpmc(&make(), per_producer);
@@ -338,6 +352,7 @@ fn mpmc(q: &Queue<u64>, per_producer: u64) {
 
 #[test]
 fn len_never_exceeds_capacity() {
+    let _watchdog = Watchdog::new("len_never_exceeds_capacity", HANG);
     let q = Queue::bounded(3);
     let rounds = iterations(20_000, 30);
     thread::scope(|s| {

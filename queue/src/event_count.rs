@@ -1,7 +1,9 @@
-//! How a blocked thread sleeps until the queue changes in its favour.
+//! An event count: how a blocked thread sleeps until the queue changes in
+//! its favour.
 //!
-//! Each queue has two [`Signal`]s: *not empty*, on which consumers sleep,
-//! and *not full*, on which producers sleep. A signal is two words:
+//! Each queue has two [`EventCount`]s: *not empty*, on which consumers
+//! sleep, and *not full*, on which producers sleep. An event count is two
+//! words:
 //!
 //! - `seq`, a counter that a notifier increments and sleepers futex-wait on;
 //! - `sleepers`, the number of threads registered to sleep, so that the
@@ -46,10 +48,9 @@
 //! push).
 
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
-use std::time::Instant;
 
-use weft_futex::SpinWait;
 use weft_futex::atomic::AtomicU32;
+use weft_futex::{Deadline, SpinWait};
 
 /// How many [`SpinWait`] schedules a blocked thread goes through, retrying
 /// its operation after each round, before it registers and sleeps: about
@@ -57,23 +58,21 @@ use weft_futex::atomic::AtomicU32;
 ///
 /// A queue that is full (or empty) between two running threads usually
 /// changes within that time, and catching the change awake saves the
-/// system calls of a sleep and a wake on both sides. With one schedule
-/// (a few microseconds) a capacity-1 queue ran at under half the throughput
-/// of crossbeam-channel, whose senders and receivers back off for about as
-/// long as this before parking; with eight it is on par or ahead (see
-/// `BENCHMARKS.md`). Yields give the core away whenever another thread
-/// wants it, so the spinning costs little when threads outnumber cores.
+/// system calls of a sleep and a wake on both sides; why eight, see
+/// BENCHMARKS.md, Design measurements, queue. Yields give the core away
+/// whenever another thread wants it, so the spinning costs little when
+/// threads outnumber cores.
 const SPIN_SCHEDULES: u32 = 8;
 
 /// Sleepers waiting for one kind of change; see the module documentation.
-pub(crate) struct Signal {
+pub(crate) struct EventCount {
     /// Incremented by every notification that may find a sleeper.
     seq: AtomicU32,
     /// Threads between registering and waking.
     sleepers: AtomicU32,
 }
 
-impl Signal {
+impl EventCount {
     pub(crate) fn new() -> Self {
         Self {
             seq: AtomicU32::new(0),
@@ -123,7 +122,7 @@ impl Signal {
     /// with pushes and pops on one side and with `close` on the other.
     pub(crate) fn wait_until<R>(
         &self,
-        deadline: Option<Instant>,
+        deadline: Deadline,
         mut attempt: impl FnMut() -> Option<R>,
     ) -> Option<R> {
         let mut spin = SpinWait::repeated(SPIN_SCHEDULES);
@@ -143,18 +142,9 @@ impl Signal {
                 self.sleepers.fetch_sub(1, Relaxed);
                 return Some(done);
             }
-            let timed_out = match deadline {
-                None => {
-                    weft_futex::wait(&self.seq, seq);
-                    false
-                }
-                Some(deadline) => {
-                    let now = Instant::now();
-                    now >= deadline || !weft_futex::wait_timeout(&self.seq, seq, deadline - now)
-                }
-            };
+            let in_time = weft_futex::wait_until(&self.seq, seq, deadline);
             self.sleepers.fetch_sub(1, Relaxed);
-            if timed_out {
+            if !in_time {
                 // One last try: a value that arrived with the deadline is
                 // still taken rather than left behind.
                 return attempt();

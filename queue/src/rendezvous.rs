@@ -22,8 +22,8 @@
 //! by a notification, so none is lost (see [`weft_mutex::condvar`]).
 
 use std::collections::VecDeque;
-use std::time::Instant;
 
+use weft_futex::Deadline;
 use weft_mutex::{Condvar, Mutex, MutexGuard};
 
 /// A value held out by a sender.
@@ -54,7 +54,8 @@ pub(crate) enum RecvFail {
     Closed,
 }
 
-pub(crate) struct Zero<T> {
+/// The meeting point of a rendezvous channel; see the module documentation.
+pub(crate) struct Rendezvous<T> {
     state: Mutex<State<T>>,
     /// Receivers wait here for an offer.
     offered: Condvar,
@@ -62,7 +63,7 @@ pub(crate) struct Zero<T> {
     taken: Condvar,
 }
 
-impl<T> Zero<T> {
+impl<T> Rendezvous<T> {
     pub(crate) fn new() -> Self {
         Self {
             state: Mutex::new(State {
@@ -77,16 +78,12 @@ impl<T> Zero<T> {
     }
 
     /// Sends `value`, returning once a receiver took it.
-    pub(crate) fn send(&self, value: T, deadline: Option<Instant>) -> Result<(), SendFail<T>> {
+    pub(crate) fn send(&self, value: T, deadline: Deadline) -> Result<(), SendFail<T>> {
         let mut state = self.state.lock();
         if state.closed {
             return Err(SendFail::Closed(value));
         }
-        let ticket = state.next_ticket;
-        state.next_ticket += 1;
-        state.offers.push_back(Offer { ticket, value });
-        self.offered.notify_one();
-
+        let ticket = self.offer(&mut state, value);
         loop {
             let Some(i) = state.offers.iter().position(|o| o.ticket == ticket) else {
                 // A receiver took it.
@@ -95,15 +92,12 @@ impl<T> Zero<T> {
             if state.closed {
                 return Err(SendFail::Closed(withdraw(&mut state, i)));
             }
-            state = match deadline {
+            state = match deadline.remaining() {
                 None => self.taken.wait(state),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(SendFail::Timeout(withdraw(&mut state, i)));
-                    }
-                    self.taken.wait_timeout(state, deadline - now).0
+                Some(left) if left.is_zero() => {
+                    return Err(SendFail::Timeout(withdraw(&mut state, i)));
                 }
+                Some(left) => self.taken.wait_timeout(state, left).0,
             };
         }
     }
@@ -119,15 +113,12 @@ impl<T> Zero<T> {
         if state.waiting_receivers <= state.offers.len() {
             return Err(SendFail::Timeout(value));
         }
-        let ticket = state.next_ticket;
-        state.next_ticket += 1;
-        state.offers.push_back(Offer { ticket, value });
-        self.offered.notify_one();
+        self.offer(&mut state, value);
         Ok(())
     }
 
     /// Takes the oldest offer, waiting for one until `deadline`.
-    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvFail> {
+    pub(crate) fn recv(&self, deadline: Deadline) -> Result<T, RecvFail> {
         let mut state = self.state.lock();
         loop {
             if let Some(offer) = state.offers.pop_front() {
@@ -140,16 +131,13 @@ impl<T> Zero<T> {
                 return Err(RecvFail::Closed);
             }
             state.waiting_receivers += 1;
-            state = match deadline {
+            state = match deadline.remaining() {
                 None => self.offered.wait(state),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        state.waiting_receivers -= 1;
-                        return Err(RecvFail::Timeout);
-                    }
-                    self.offered.wait_timeout(state, deadline - now).0
+                Some(left) if left.is_zero() => {
+                    state.waiting_receivers -= 1;
+                    return Err(RecvFail::Timeout);
                 }
+                Some(left) => self.offered.wait_timeout(state, left).0,
             };
             state.waiting_receivers -= 1;
         }
@@ -178,6 +166,16 @@ impl<T> Zero<T> {
         self.offered.notify_all();
         self.taken.notify_all();
         closed_now
+    }
+
+    /// Holds `value` out as the newest offer and wakes a receiver for it;
+    /// returns the offer's ticket.
+    fn offer(&self, state: &mut State<T>, value: T) -> u64 {
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.offers.push_back(Offer { ticket, value });
+        self.offered.notify_one();
+        ticket
     }
 }
 
