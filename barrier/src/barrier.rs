@@ -6,31 +6,34 @@
 //! threads to call [`wait`](Barrier::wait) block, and the `n`-th releases
 //! them all and starts the next round. std builds this from a `Mutex`, a
 //! `Condvar`, a count and a generation number; here the count and the
-//! generation live in one `AtomicU32`, with a flag saying whether anybody
-//! sleeps, and the kernel's futex queue on that word replaces the condition
-//! variable:
+//! generation live in one `AtomicU32`, with two flags, and the kernel's
+//! futex queue on that word replaces the condition variable:
 //!
 //! ```text
-//!    31               16   15    14                 0
-//!   ┌───────────────────┬──────┬────────────────────┐
-//!   │    generation     │ SLEEP│      arrived       │
-//!   └───────────────────┴──────┴────────────────────┘
+//!    31            17    16      15    14                 0
+//!   ┌────────────────┬───────┬──────┬────────────────────┐
+//!   │   generation   │CLOSING│ SLEEP│      arrived       │
+//!   └────────────────┴───────┴──────┴────────────────────┘
 //! ```
 //!
 //! - `arrived` (15 bits) counts the threads that have arrived in the current
-//!   round. It is always below `n`: the arrival that would make it `n` starts
-//!   the next round instead. That caps `n` at 2¹⁵ ([`Barrier::MAX_THREADS`]).
+//!   round. It stays below `n` except while a round closes, which caps `n`
+//!   at 2¹⁵ − 1 ([`Barrier::MAX_THREADS`]).
 //! - `SLEEPERS` is set by a waiter before it sleeps in the kernel, so that
 //!   the thread ending the round makes a system call only when somebody
 //!   may be asleep.
-//! - `generation` (16 bits, wrapping) numbers the rounds.
+//! - `CLOSING` marks a complete round whose completion step is running
+//!   (only with [`Barrier::with_completion`]).
+//! - `generation` (15 bits, wrapping) numbers the rounds.
+//!
+//! Beside the word, `n` is the number of threads a round waits for; it only
+//! ever goes down, when a thread leaves with
+//! [`arrive_and_drop`](Barrier::arrive_and_drop).
 //!
 //! **Arriving** is one compare-and-swap. A thread reads the word; if
 //! `arrived + 1 < n` it swaps in `arrived + 1`, and the generation in the
 //! value it replaced is *its round*. If `arrived + 1 == n` it is the last
-//! arriver, the round's leader: it swaps in the next generation with
-//! `arrived` zero and `SLEEPERS` clear, which resets the count, ends the
-//! round and opens the next one in a single atomic step. If the word
+//! arriver, the round's leader, and ends the round (below). If the word
 //! changed in between, the swap fails and the thread decides again on the
 //! new value.
 //!
@@ -46,20 +49,36 @@
 //! word and checks the generation again, since the futex can return
 //! spuriously or because `arrived` changed.
 //!
-//! **Ending a round.** If the value the leader replaced had `SLEEPERS` set,
-//! it calls `futex_wake_all` on the word; otherwise everybody is still
-//! spinning and sees the new generation by itself, and the round costs no
-//! system call at all.
+//! **Ending a round.** Without a completion step, the leader's swap itself
+//! ends the round: it writes the next generation with `arrived` zero and
+//! `SLEEPERS` clear, which resets the count, ends the round and opens the
+//! next one in a single atomic step. If the value it replaced had
+//! `SLEEPERS` set, it then calls `futex_wake_all` on the word; otherwise
+//! everybody is still spinning and sees the new generation by itself, and
+//! the round costs no system call at all.
+//!
+//! **The completion step** must run after every thread of the round has
+//! arrived and before any is released, so the end takes two steps. The
+//! leader's swap counts it in and sets `CLOSING`: the round is now complete
+//! and claimed, no thread may withdraw from it (a timed-out waiter that
+//! finds `CLOSING` waits for the end instead), and a thread arriving for
+//! the next round (possible when more than `n` threads share the barrier)
+//! waits for the next generation before it counts itself in. The leader
+//! runs the step, catching a panic, then swaps in the next generation as
+//! above, wakes the sleepers, and only then lets the panic go on. Only the
+//! thread that set `CLOSING` runs the step, so it is never called twice at
+//! once, and it needs `Send`, not `Sync`.
 //!
 //! **Why no wake-up is lost.** A waiter sleeps only if the word still holds
 //! the exact value it read, with its own generation and `SLEEPERS` set, at
-//! the moment the kernel queues it. The leader's swap changes the
-//! generation, so if it comes before that moment the kernel refuses to sleep
-//! and the waiter sees the new round; if it comes after, the swap replaced
-//! a value with `SLEEPERS` set (nothing but the leader's swap clears it), so
-//! the leader calls `wake_all` and finds the waiter queued. Setting the flag
-//! cannot race with the leader either: the waiter's compare-and-swap expects
-//! its own generation, so it fails if the round already ended.
+//! the moment the kernel queues it. The swap that starts the next round
+//! changes the generation, so if it comes before that moment the kernel
+//! refuses to sleep and the waiter sees the new round; if it comes after,
+//! the swap replaced a value with `SLEEPERS` set (nothing else clears it),
+//! so the thread ending the round calls `wake_all` and finds the waiter
+//! queued. Setting the flag cannot race with the end either: the waiter's
+//! compare-and-swap expects the exact value it read, so it fails if the
+//! round already ended.
 //!
 //! **Why one word.** With the count and the generation in two words, a
 //! waiter would have to read the generation *before* counting itself in:
@@ -80,22 +99,42 @@
 //! a second operation, but arrivals that land between the two (possible
 //! when more than `n` threads share the barrier) would then count past `n`
 //! and need their own repair. The compare-and-swap costs the same as a
-//! `fetch_add` when it succeeds, and keeps the invariant `arrived < n`
-//! true at every instant.
+//! `fetch_add` when it succeeds, and keeps `arrived` within `n`.
 //!
 //! **Timeouts.** [`wait_timeout`](Barrier::wait_timeout) is well defined
 //! because an arrival can be *withdrawn*: a waiter whose deadline passed
 //! swaps `arrived - 1` into the word, but only if the generation is still
-//! its own. If the swap succeeds, the round has not ended and now lacks this
+//! its own and the round is not `CLOSING`. If the swap succeeds, the round has not ended and now lacks this
 //! thread again, exactly as if it had never arrived; the round goes on
 //! waiting for `n` threads. If the generation has changed, the round ended
 //! with this thread counted in, and it returns as a normal waiter. The
 //! withdrawal leaves `SLEEPERS` alone: other waiters may still sleep, and a
 //! flag left set only costs the leader one `wake_all` too many.
 //!
-//! **Generation wrap-around.** The generation has 16 bits. A waiter that
+//! **Leaving.** [`arrive_and_drop`](Barrier::arrive_and_drop) lowers `n`
+//! by one, for this round and every later one, and does not arrive. If the
+//! threads already arrived are now all the round needs, somebody must end
+//! it, and the danger is a Dekker race: an arrival reads `n` and then
+//! swaps the word, the leaving thread writes `n` and then reads the word,
+//! and each may see the other's old value: the arrival joins thinking a
+//! thread is still missing, the leaving thread sees one arrival too few,
+//! and nobody ends the round. As in `weft_semaphore`, the cure is that
+//! both sides touch the *word* with a read-modify-write after their own
+//! step: arrivals swap it anyway, and the leaving thread ends with a
+//! `fetch_add(0)`. Read-modify-writes of one word happen in one total
+//! order. If the leaving thread's comes first, the arrival's swap
+//! (`Acquire`) reads it, and so sees the new `n` when it reads `n` again
+//! after joining; it then ends the round itself. If the arrival's comes
+//! first, the leaving thread's `fetch_add` (`Acquire`) sees the arrival
+//! counted in, and ends the round. Both may try; the swap that ends it
+//! succeeds once. A round ended by a leaving thread has no leader.
+//! When more than `n` threads share the barrier, an arrival may find a
+//! round complete but not yet ended by the thread that left; it ends the
+//! round for it and then joins the next.
+//!
+//! **Generation wrap-around.** The generation has 15 bits. A waiter that
 //! misses the end of its round can only do so if, while it does not run,
-//! 65 536 further rounds complete and leave the word exactly as it was.
+//! 32 768 further rounds complete and leave the word exactly as it was.
 //! That needs more than `n` threads sharing the barrier, since with exactly
 //! `n` no round can complete without the waiter, and it needs the waiter to
 //! be descheduled for all those rounds; std's futex condition variable
@@ -131,34 +170,52 @@
 //!
 //! A barrier promises that everything any thread did before its `wait`
 //! happens before everything every thread does after its `wait` returns,
-//! in the same round. Each arrival is a `Release` read-modify-write; the
-//! leader's swap is `AcqRel`. Because every change of the word is a
-//! read-modify-write, the arrivals, the leader's swap and any later change
-//! form one release sequence: the leader's `Acquire` reads the last
+//! in the same round, and that the completion step sees the first and is
+//! seen by the second. Each arrival is a read-modify-write with `Release`
+//! (its `Acquire` half is for leaving, above); the swap that ends the round
+//! (or sets `CLOSING`) is `Acquire` at least, and the one that starts the
+//! next round `Release`. Because every change of the word is a
+//! read-modify-write, the arrivals, those swaps and any later change form
+//! one release sequence: the ending thread's `Acquire` reads the last
 //! arrival's value and so synchronizes with every arrival of the round, and
 //! a waiter's `Acquire` load that sees the new generation synchronizes with
-//! the leader (and through it with all the arrivals). The compare-and-swaps
-//! that set `SLEEPERS` or withdraw an arrival are `Relaxed` when they
-//! succeed: they publish nothing, and being read-modify-writes they do not
-//! break the release sequence. When they fail, the value they read may be
-//! the new generation, which ends the wait, so their failure ordering is
-//! `Acquire`, like the waiter's loads. The futex calls order nothing.
+//! the ending thread (and through it with all the arrivals). The
+//! compare-and-swaps that set `SLEEPERS` or withdraw an arrival are
+//! `Relaxed` when they succeed: they publish nothing, and being
+//! read-modify-writes they do not break the release sequence. When they
+//! fail, the value they read may be the new generation, which ends the
+//! wait, so their failure ordering is `Acquire`, like the waiter's loads.
+//! The futex calls order nothing.
 
 use core::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::time::Duration;
 
 use weft_futex::atomic::AtomicU32;
-use weft_futex::{Deadline, SpinWait};
+use weft_futex::{Deadline, SpinWait, UnsafeCell};
 
-/// Bits 0..15: threads arrived in the current round, always below `n`.
+/// Bits 0..15: threads arrived in the current round, at most `n`.
 const ARRIVED_MASK: u32 = (1 << 15) - 1;
-/// Bit 15: a waiter may be asleep on the word; the leader must wake all.
+/// Bit 15: a waiter may be asleep on the word; whoever ends the round must
+/// wake all.
 const SLEEPERS: u32 = 1 << 15;
-/// Bits 16..32: the round number, wrapping.
-const GENERATION_MASK: u32 = !(ARRIVED_MASK | SLEEPERS);
+/// Bit 16: the round is complete and its completion step is running; no
+/// thread may join or withdraw until the generation changes.
+const CLOSING: u32 = 1 << 16;
+/// Bits 17..32: the round number, wrapping.
+const GENERATION_MASK: u32 = !(ARRIVED_MASK | SLEEPERS | CLOSING);
 /// One step of the generation.
-const ONE_GENERATION: u32 = 1 << 16;
+const ONE_GENERATION: u32 = 1 << 17;
+
+/// Bits 0..15 of the `n` word: the threads each round waits for.
+const N_MASK: u32 = ARRIVED_MASK;
+/// Bit 31 of the `n` word: the barrier has a completion step.
+const HAS_COMPLETION: u32 = 1 << 31;
+
+/// The step run between rounds: once per round, by the thread that closes
+/// it.
+type Completion = Box<dyn FnMut() + Send>;
 
 /// A reusable barrier: each round, `n` threads wait for each other, and
 /// then all of them proceed together.
@@ -169,9 +226,9 @@ const ONE_GENERATION: u32 = 1 << 16;
 /// is ready for the next round. `n` counts calls, not particular threads,
 /// as in std: any thread may take part in any round.
 ///
-/// It is eight bytes, never allocates, makes no system call in a round
-/// where every thread arrives within a few microseconds of the first, and
-/// otherwise sleeps in the kernel. See the [module documentation](self) for
+/// It is two words and a pointer, allocates only to hold a completion
+/// step, makes no system call in a round where every thread arrives within
+/// a few microseconds of the first, and otherwise sleeps in the kernel. See the [module documentation](self) for
 /// how it works.
 ///
 /// # Examples
@@ -195,13 +252,26 @@ const ONE_GENERATION: u32 = 1 << 16;
 /// assert_eq!(leaders.into_inner(), 1);
 /// ```
 pub struct Barrier {
-    /// `generation | SLEEPERS? | arrived`; see the module documentation.
+    /// `generation | CLOSING? | SLEEPERS? | arrived`; see the module
+    /// documentation.
     state: AtomicU32,
-    /// Threads per round, `1..=MAX_THREADS`. Never changes; an atomic only
-    /// so that no byte of a `Barrier` is frozen behind `&self` (see
-    /// "Dropping the barrier" in the module documentation).
+    /// `HAS_COMPLETION? | n`: the threads each round waits for, `0..=MAX_THREADS`
+    /// (0 once every thread has left, and then a round needs one), lowered
+    /// only by [`arrive_and_drop`](Self::arrive_and_drop). An atomic also so
+    /// that no byte of a `Barrier` is frozen behind `&self` (see "Dropping
+    /// the barrier" in the module documentation).
     n: AtomicU32,
+    /// The completion step, called only by the thread that holds the
+    /// round's `CLOSING` claim, so never by two threads at once.
+    completion: UnsafeCell<Option<Completion>>,
 }
+
+// SAFETY: `completion` is the only field that is not an atomic. It is
+// `Send`, and it is touched only by the thread that set `CLOSING` in the
+// state word (one per round, and the claim ends only after the call has
+// returned), or through `&mut self` when the barrier is dropped. So shared
+// references never give two threads access to it at once.
+unsafe impl Sync for Barrier {}
 
 /// The result of [`Barrier::wait`]: says whether this thread was the
 /// round's leader.
@@ -218,9 +288,10 @@ pub struct BarrierWaitResult {
 }
 
 impl Barrier {
-    /// The largest `n` a barrier accepts: the count of arrived threads has
-    /// 15 bits of the word (see the module documentation).
-    pub const MAX_THREADS: usize = ARRIVED_MASK as usize + 1;
+    /// The largest `n` a barrier accepts, 32 767: the count of arrived
+    /// threads has 15 bits of the word, and reaches `n` while a round
+    /// closes (see the module documentation).
+    pub const MAX_THREADS: usize = ARRIVED_MASK as usize;
 
     weft_futex::const_unless_loom! {
         /// Creates a barrier for rounds of `n` threads. `n == 0` behaves as
@@ -240,7 +311,59 @@ impl Barrier {
             Self {
                 state: AtomicU32::new(0),
                 n: AtomicU32::new(threads_per_round(n)),
+                completion: UnsafeCell::new(None),
             }
+        }
+    }
+
+    /// Creates a barrier for rounds of `n` threads that runs `completion`
+    /// once per round: on the last thread to arrive, after every thread of
+    /// the round has arrived and before any of them is released. What it
+    /// writes is visible to every thread of the round when its `wait`
+    /// returns.
+    ///
+    /// If `completion` panics, the round's other threads are released as
+    /// usual, the panic continues on the thread that ran it (out of its
+    /// `wait`), and the barrier stays usable: later rounds run `completion`
+    /// again. It is dropped once, with the barrier.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is larger than [`Barrier::MAX_THREADS`].
+    ///
+    /// # Examples
+    ///
+    /// Each round, the completion hands out the next phase number:
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+    /// use weft_barrier::Barrier;
+    ///
+    /// let phase = Arc::new(AtomicU32::new(0));
+    /// let next = Arc::clone(&phase);
+    /// let barrier = Barrier::with_completion(3, move || {
+    ///     next.fetch_add(1, Relaxed);
+    /// });
+    /// std::thread::scope(|s| {
+    ///     for _ in 0..3 {
+    ///         s.spawn(|| {
+    ///             for round in 1..=4 {
+    ///                 barrier.wait();
+    ///                 // Every thread sees this round's completion, and the
+    ///                 // next one cannot run before this thread arrives.
+    ///                 assert_eq!(phase.load(Relaxed), round);
+    ///             }
+    ///         });
+    ///     }
+    /// });
+    /// assert_eq!(phase.load(Relaxed), 4);
+    /// ```
+    pub fn with_completion(n: usize, completion: impl FnMut() + Send + 'static) -> Self {
+        Self {
+            state: AtomicU32::new(0),
+            n: AtomicU32::new(threads_per_round(n) | HAS_COMPLETION),
+            completion: UnsafeCell::new(Some(Box::new(completion))),
         }
     }
 
@@ -329,54 +452,206 @@ impl Barrier {
         }
     }
 
+    /// Leaves the barrier: this round, and every later one, waits for one
+    /// thread fewer. The calling thread does not wait; if it was the last
+    /// one the round was missing, it ends the round (running the
+    /// completion step, whose panic then continues out of this call), and
+    /// that round has no leader.
+    ///
+    /// Once every thread has left, the barrier behaves as `Barrier::new(0)`:
+    /// a `wait` returns at once, as leader. Leaving a barrier that nobody
+    /// is left in does nothing.
+    ///
+    /// # Examples
+    ///
+    /// A worker that finishes early stops holding the others up:
+    ///
+    /// ```
+    /// use weft_barrier::Barrier;
+    ///
+    /// let barrier = Barrier::new(2);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| barrier.arrive_and_drop());
+    ///     for _ in 0..3 {
+    ///         // Alone now: every round needs only this thread.
+    ///         barrier.wait();
+    ///     }
+    /// });
+    /// ```
+    pub fn arrive_and_drop(&self) {
+        let mut n = self.n.load(Relaxed);
+        loop {
+            if n & N_MASK == 0 {
+                return;
+            }
+            // Relaxed: the read-modify-write of the state word below
+            // publishes the new count.
+            match self.n.compare_exchange_weak(n, n - 1, Relaxed, Relaxed) {
+                Ok(_) => break,
+                Err(seen) => n = seen,
+            }
+        }
+        // The other half of the pairing with the arrivals (see "Leaving").
+        // AcqRel: the Release half carries the new count to every arrival
+        // whose compare-and-swap reads this value or a later one; the
+        // Acquire half makes every earlier arrival visible to the check
+        // below.
+        let state = self.state.fetch_add(0, AcqRel);
+        self.close_if_complete(state);
+    }
+
+    /// The threads each round waits for now: `n`, or one once every thread
+    /// has left.
+    #[inline]
+    fn threads(&self) -> u32 {
+        // Relaxed: `n` changes only in `arrive_and_drop`, whose
+        // read-modify-write of the state word orders it (see "Leaving").
+        (self.n.load(Relaxed) & N_MASK).max(1)
+    }
+
+    /// Whether the barrier has a completion step; fixed at creation.
+    #[inline]
+    fn has_completion(&self) -> bool {
+        self.n.load(Relaxed) & HAS_COMPLETION != 0
+    }
+
     /// Counts the calling thread into the current round; if it completes
-    /// the round, starts the next one and wakes any sleepers.
+    /// the round, ends it (running the completion step) and wakes any
+    /// sleepers.
     #[inline]
     fn arrive(&self) -> Arrival {
-        // Taken now: after the leader's swap below, `self` is not touched
-        // again (see "Dropping the barrier").
-        let word: *const AtomicU32 = &self.state;
-        // Relaxed: `n` is written only by `new`.
-        let n = self.n.load(Relaxed);
         let mut state = self.state.load(Relaxed);
         loop {
+            if state & CLOSING != 0 {
+                // The round is full and closing without us: we belong to
+                // the next one.
+                state = self.wait_for_next_round(state);
+                continue;
+            }
+            let n = self.threads();
             let arrived = state & ARRIVED_MASK;
             if arrived + 1 < n {
                 // Join the round in progress.
-                // Release: publishes this thread's pre-barrier writes to the
-                // leader, whose AcqRel swap continues this release sequence.
+                // AcqRel: the Release half publishes this thread's
+                // pre-barrier writes to whoever ends the round, whose
+                // Acquire read-modify-write continues this release
+                // sequence; the Acquire half pairs with `arrive_and_drop`
+                // (see "Leaving").
                 match self
                     .state
-                    .compare_exchange_weak(state, state + 1, Release, Relaxed)
+                    .compare_exchange_weak(state, state + 1, AcqRel, Relaxed)
                 {
                     Ok(_) => {
-                        return Arrival::Waiter { joined: state + 1 };
+                        let joined = state + 1;
+                        // A thread that left after `n` was read may have made
+                        // this arrival the last one the round needs.
+                        if arrived + 1 >= self.threads() && self.close_if_complete(joined) {
+                            return Arrival::Leader;
+                        }
+                        return Arrival::Waiter { joined };
                     }
                     Err(seen) => state = seen,
                 }
+            } else if arrived < n {
+                // The last arrival: it ends the round, counting itself in.
+                match self.end_round(state, 1) {
+                    Ok(()) => return Arrival::Leader,
+                    Err(seen) => state = seen,
+                }
             } else {
-                // The last arrival: reset the count, clear SLEEPERS and
-                // bump the generation, all in this one swap.
-                let next = (state & GENERATION_MASK).wrapping_add(ONE_GENERATION);
-                // AcqRel: the Acquire half reads the end of the release
-                // sequence of this round's arrivals (so the leader sees
-                // their writes); the Release half pairs with the Acquire
-                // load in `wait_for_generation_change`, publishing all of
-                // them to the waiters.
-                match self
-                    .state
-                    .compare_exchange_weak(state, next, AcqRel, Relaxed)
-                {
-                    Ok(_) => {
-                        if state & SLEEPERS != 0 {
-                            wake_all(word);
-                        }
-                        return Arrival::Leader;
-                    }
+                // Full without us, and not closing: threads left until the
+                // arrived ones were all the round needs, and the one that
+                // left last has not ended it yet. End it for them (that
+                // round has no leader), then join the next.
+                match self.end_round(state, 0) {
+                    Ok(()) => state = self.state.load(Relaxed),
                     Err(seen) => state = seen,
                 }
             }
         }
+    }
+
+    /// Ends the round whose word reads `state` if it is complete: every
+    /// thread it waits for has arrived. Returns whether this call ended it.
+    /// Called after a thread left, and by an arrival that finds a thread
+    /// left since it read `n`.
+    fn close_if_complete(&self, mut state: u32) -> bool {
+        let generation = state & GENERATION_MASK;
+        loop {
+            if state & GENERATION_MASK != generation
+                || state & CLOSING != 0
+                || state & ARRIVED_MASK < self.threads()
+            {
+                return false;
+            }
+            match self.end_round(state, 0) {
+                Ok(()) => return true,
+                Err(seen) => state = seen,
+            }
+        }
+    }
+
+    /// Ends the round if the word still reads `state`, `arrived` counting
+    /// the calling thread too when `arrives` is 1; otherwise returns what
+    /// the word holds. The caller has checked that the round is complete.
+    ///
+    /// Without a completion step, one compare-and-swap starts the next
+    /// round: the count reset, `SLEEPERS` cleared and the generation bumped
+    /// in one step. With one, the compare-and-swap sets `CLOSING` instead,
+    /// the step runs, and a swap starts the next round.
+    #[inline]
+    fn end_round(&self, state: u32, arrives: u32) -> Result<(), u32> {
+        // Taken now: once the next round has started, `self` is not
+        // touched again (see "Dropping the barrier").
+        let word: *const AtomicU32 = &self.state;
+        let next = (state & GENERATION_MASK).wrapping_add(ONE_GENERATION);
+        if !self.has_completion() {
+            // AcqRel: the Acquire half reads the end of the release sequence
+            // of this round's arrivals (so this thread sees their writes);
+            // the Release half pairs with the Acquire loads in
+            // `wait_for_generation_change`, publishing all of them to the
+            // waiters.
+            self.state
+                .compare_exchange_weak(state, next, AcqRel, Relaxed)?;
+            if state & SLEEPERS != 0 {
+                wake_all(word);
+            }
+            return Ok(());
+        }
+
+        // Acquire: as above, the arrivals' writes, which the completion
+        // step may read. Nothing is released yet.
+        self.state
+            .compare_exchange_weak(state, (state + arrives) | CLOSING, Acquire, Relaxed)?;
+        let outcome = self.completion.with_mut(|completion| {
+            // SAFETY: this thread set `CLOSING`, which no other thread can
+            // set until the swap below, so it alone touches the cell now.
+            let completion = unsafe { &mut *completion };
+            completion
+                .as_mut()
+                .map(|step| panic::catch_unwind(AssertUnwindSafe(step)))
+        });
+        // Release: pairs with the Acquire loads in
+        // `wait_for_generation_change`, publishing the arrivals' writes
+        // (acquired above) and the completion step's.
+        let closed = self.state.swap(next, Release);
+        if closed & SLEEPERS != 0 {
+            wake_all(word);
+        }
+        if let Some(Err(payload)) = outcome {
+            panic::resume_unwind(payload);
+        }
+        Ok(())
+    }
+
+    /// Waits, without a deadline, until the round whose word reads `state`
+    /// has ended; returns the word as it then reads. For an arrival or a
+    /// withdrawal that finds the round closing.
+    #[cold]
+    fn wait_for_next_round(&self, state: u32) -> u32 {
+        let ended = self.wait_for_generation_change(state, Deadline::NEVER);
+        debug_assert!(ended, "a wait without a deadline cannot time out");
+        self.state.load(Acquire)
     }
 
     /// Waits until the generation differs from the one in `joined` (the
@@ -437,6 +712,11 @@ impl Barrier {
         // shows that the round completed.
         let mut state = self.state.load(Acquire);
         loop {
+            if state & CLOSING != 0 && state & GENERATION_MASK == generation {
+                // Complete, with us counted in, and its completion step is
+                // running: too late to withdraw. The round ends in a moment.
+                state = self.wait_for_next_round(state);
+            }
             if state & GENERATION_MASK != generation {
                 // The round completed with us counted in: we are one of its
                 // waiters.
@@ -470,7 +750,7 @@ enum Arrival {
 const fn threads_per_round(n: usize) -> u32 {
     assert!(
         n <= Barrier::MAX_THREADS,
-        "Barrier::new: n is larger than Barrier::MAX_THREADS (32768)"
+        "Barrier::new: n is larger than Barrier::MAX_THREADS (32767)"
     );
     if n == 0 { 1 } else { n as u32 }
 }
@@ -524,7 +804,7 @@ impl fmt::Debug for Barrier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.load(Relaxed);
         f.debug_struct("Barrier")
-            .field("n", &self.n.load(Relaxed))
+            .field("n", &(self.n.load(Relaxed) & N_MASK))
             .field("waiting", &(state & ARRIVED_MASK))
             .finish_non_exhaustive()
     }
