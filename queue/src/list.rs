@@ -18,7 +18,7 @@
 //!   offset in 0..BLOCK_CAP is a slot; offset == BLOCK_CAP (the one extra
 //!   step of a lap) means "the next block is being installed, wait"
 //!   flag in tail: CLOSED, the queue is closed
-//!   flag in head: HAS_NEXT, the head block has a successor (it is not the last)
+//!   flag in head: HAS_NEXT, the head block has a successor (is not the last)
 //! ```
 //!
 //! **Push.** Claim the tail position with a compare-and-swap on the tail
@@ -120,8 +120,9 @@ pub(crate) struct List<T> {
 }
 
 // SAFETY: each value is written by one producer and read by one consumer,
-// handed over through its slot's `written` flag; blocks are freed by exactly one
-// thread after every read. `T: Send` lets values change threads.
+// handed over through its slot's `written` flag; blocks are freed by
+// exactly one thread after every read. `T: Send` lets values change
+// threads.
 unsafe impl<T: Send> Sync for List<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Send for List<T> {}

@@ -2,9 +2,9 @@
 //!
 //! The flavors ([`crate::array`], bounded, and [`crate::list`], unbounded)
 //! only know how to try. This layer adds waiting: a push that finds the
-//! queue full sleeps on the *not full* [`EventCount`], a pop that finds it empty
-//! sleeps on *not empty*, and every successful operation notifies the other
-//! side (a load, and a system call only when somebody sleeps). See
+//! queue full sleeps on the *not full* [`EventCount`], a pop that finds it
+//! empty sleeps on *not empty*, and every successful operation notifies the
+//! other side (a load, and a system call only when somebody sleeps). See
 //! [`crate::event_count`] for why no wake-up is lost.
 //!
 //! # Closing

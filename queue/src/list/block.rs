@@ -37,10 +37,10 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use weft_futex::atomic::{AtomicBool, AtomicPtr, AtomicU32};
 use weft_futex::{SpinWait, UnsafeCell};
 
-/// The bits of a slot's `state`: its consumer has read it.
+/// A bit of a slot's `state`: its consumer has read it.
 pub(super) const READ: u32 = 1;
-/// The bits of a slot's `state`: the thread freeing the block stopped
-/// here, and the slot's consumer is to go on with it.
+/// A bit of a slot's `state`: the thread freeing the block stopped here,
+/// and the slot's consumer is to go on with the walk.
 pub(super) const DESTROY: u32 = 2;
 
 /// Slots in a block: what a block costs (its allocation or a spare, the
