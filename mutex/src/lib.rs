@@ -8,7 +8,8 @@
 //! - [`Condvar`] lets a thread holding a lock sleep until another thread
 //!   changes the protected state and notifies it.
 //!
-//! The [`mutex`] and [`condvar`] modules explain how each works.
+//! The [`mutex`] and [`condvar`] modules explain how each works; the lock
+//! protocol under `Mutex` is told beside its code, in `src/raw.rs`.
 //!
 //! # Which lock to use
 //!
@@ -43,6 +44,43 @@
 //! });
 //! ```
 //!
+//! # With `lock_api`
+//!
+//! The `lock_api` feature makes the lock under `Mutex`, without its value,
+//! public as `weft_mutex::RawMutex`, and implements the
+//! [lock_api](https://docs.rs/lock_api) crate's `RawMutex` and
+//! `RawMutexTimed` traits for it. `lock_api::Mutex<weft_mutex::RawMutex, T>`
+//! is then this same lock with lock_api's surface: guards mapped to a part
+//! of the value, guards that own an `Arc` of the mutex (`lock_arc`), and
+//! `try_lock_until` with an `Instant`. The traits are not implemented under
+//! `--cfg loom`, whose atomics cannot be created in a `const` such as
+//! `RawMutex::INIT`.
+//!
+//! ```
+//! # #[cfg(feature = "lock_api")] {
+//! use std::sync::Arc;
+//! use std::time::{Duration, Instant};
+//!
+//! type Mutex<T> = lock_api::Mutex<weft_mutex::RawMutex, T>;
+//! type MutexGuard<'a, T> = lock_api::MutexGuard<'a, weft_mutex::RawMutex, T>;
+//!
+//! // A guard of one field.
+//! let account = Mutex::new(("savings", 100));
+//! let mut balance = MutexGuard::map(account.lock(), |(_, balance)| balance);
+//! *balance += 5;
+//! drop(balance);
+//!
+//! let deadline = Instant::now() + Duration::from_millis(10);
+//! assert_eq!(account.try_lock_until(deadline).unwrap().1, 105);
+//!
+//! // A guard that holds an `Arc` of its mutex, so it outlives the handle.
+//! let guard = Arc::new(Mutex::new("report")).lock_arc();
+//! assert_eq!(*guard, "report");
+//! # }
+//! ```
+//!
+//! # `Send` and `Sync`
+//!
 //! A guard stays on the thread that locked:
 //!
 //! ```compile_fail
@@ -63,9 +101,12 @@
 
 pub mod condvar;
 pub mod mutex;
+mod raw;
 
 pub use condvar::Condvar;
 pub use mutex::{Mutex, MutexGuard};
+#[cfg(feature = "lock_api")]
+pub use raw::RawMutex;
 
 /// The workspace README's example, compiled and run as a doc test.
 #[cfg(doctest)]
