@@ -11,6 +11,10 @@
 //! - `long_cs_2_threads`: 2 threads, ~100 ns of work inside the lock.
 //! - `condvar_ping_pong`: 2 threads hand a turn back and forth through a
 //!   mutex and a condition variable; time per round trip.
+//! - `lock_api_uncontended`: `uncontended` through
+//!   `lock_api::Mutex<weft_mutex::RawMutex, u64>` (as `weft`) against
+//!   `weft_mutex::Mutex<u64>` itself (as `weft_mutex`): what lock_api's
+//!   wrapper costs, so the ratio reads 1.00× when it costs nothing.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -28,6 +32,16 @@ trait Lock: Sync {
 impl Lock for weft_mutex::Mutex<u64> {
     fn new(value: u64) -> Self {
         weft_mutex::Mutex::new(value)
+    }
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
+        f(&mut self.lock())
+    }
+}
+
+impl Lock for lock_api::Mutex<weft_mutex::RawMutex, u64> {
+    fn new(value: u64) -> Self {
+        lock_api::Mutex::new(value)
     }
     #[inline]
     fn with<R>(&self, f: impl FnOnce(&mut u64) -> R) -> R {
@@ -88,6 +102,14 @@ fn bench_uncontended(c: &mut Criterion) {
     uncontended::<weft_mutex::Mutex<u64>>(&mut g, "weft");
     uncontended::<std::sync::Mutex<u64>>(&mut g, "std");
     uncontended::<parking_lot::Mutex<u64>>(&mut g, "parking_lot");
+    g.finish();
+}
+
+/// The same lock behind lock_api's `Mutex` and behind Weft's own.
+fn bench_lock_api(c: &mut Criterion) {
+    let mut g = c.benchmark_group("mutex/lock_api_uncontended");
+    uncontended::<lock_api::Mutex<weft_mutex::RawMutex, u64>>(&mut g, "weft");
+    uncontended::<weft_mutex::Mutex<u64>>(&mut g, "weft_mutex");
     g.finish();
 }
 
@@ -182,6 +204,6 @@ fn bench_condvar(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    targets = bench_uncontended, bench_contended, bench_long_cs, bench_condvar
+    targets = bench_uncontended, bench_lock_api, bench_contended, bench_long_cs, bench_condvar
 }
 criterion_main!(benches);
