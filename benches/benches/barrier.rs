@@ -16,7 +16,13 @@
 //!   of them are descheduled at any moment and every round needs the
 //!   scheduler: what matters there is sleeping and yielding well, not
 //!   spinning.
+//! - `completion_4_threads`: four threads, and a step that must run once
+//!   between rounds, after everyone arrived and before anyone goes on.
+//!   Weft runs it as the barrier's completion; with std, the leader runs it
+//!   and a second `wait` holds the others until it is done.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -81,9 +87,54 @@ fn bench_rounds(c: &mut Criterion) {
     }
 }
 
+/// The step between rounds: a counter bump, so that the barrier's own
+/// cost is what is measured.
+fn step(counter: &AtomicU64) {
+    counter.fetch_add(1, Relaxed);
+}
+
+fn bench_completion(c: &mut Criterion) {
+    const THREADS: usize = 4;
+    let mut g = c.benchmark_group("barrier/completion_4_threads");
+    g.sample_size(30);
+    g.bench_function("weft", |b| {
+        b.iter_custom(|iters| {
+            let counter = Arc::new(AtomicU64::new(0));
+            let barrier = {
+                let counter = Arc::clone(&counter);
+                weft_barrier::Barrier::with_completion(THREADS, move || step(&counter))
+            };
+            let elapsed = timed_threads(THREADS, |_| {
+                for _ in 0..iters {
+                    barrier.wait();
+                }
+            });
+            assert_eq!(counter.load(Relaxed), iters);
+            elapsed
+        })
+    });
+    g.bench_function("std", |b| {
+        b.iter_custom(|iters| {
+            let counter = AtomicU64::new(0);
+            let barrier = std::sync::Barrier::new(THREADS);
+            let elapsed = timed_threads(THREADS, |_| {
+                for _ in 0..iters {
+                    if barrier.wait().is_leader() {
+                        step(&counter);
+                    }
+                    barrier.wait();
+                }
+            });
+            assert_eq!(counter.load(Relaxed), iters);
+            elapsed
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    targets = bench_rounds
+    targets = bench_rounds, bench_completion
 }
 criterion_main!(benches);
