@@ -289,9 +289,10 @@ impl fmt::Debug for RawMutex {
     }
 }
 
-// lock_api's traits. Each method is the inherent one above of the same name
-// (an inherent method takes precedence over a trait's), so the traits add
-// no code of their own.
+// lock_api's traits. Each method calls the inherent one above of the same
+// name (in a method call an inherent method takes precedence over a
+// trait's), so the traits add no code of their own; only `try_lock_until`,
+// which Weft's `Mutex` does not offer, puts the timed path together here.
 
 /// The lock is exclusive: every way of taking it moves the word away from
 /// `UNLOCKED` with one atomic operation, which only one thread can win
@@ -305,7 +306,7 @@ unsafe impl lock_api::RawMutex for RawMutex {
 
     /// Not `Send`, like [`MutexGuard`](crate::MutexGuard) and std's guard.
     /// The word records no owner, so unlocking on another thread would be
-    /// sound; the bound keeps the two mutexes interchangeable.
+    /// sound; the bound keeps the guards of the two mutexes alike.
     type GuardMarker = lock_api::GuardNoSend;
 
     #[inline]
