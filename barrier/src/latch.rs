@@ -60,8 +60,12 @@
 //! (whether to wake comes from the swap's own result, and an
 //! [`arrive_and_wait`](Latch::arrive_and_wait) whose count-down opened the
 //! latch returns without looking at `state`); `weft_futex::wake_all` uses
-//! the address only as a key; and both fields are atomics, so no byte of a
-//! `Latch` is frozen behind the opener's `&self`.
+//! the address only as a key; and no byte of a `Latch` is frozen behind
+//! the opener's `&self`. That takes more than two atomic fields: on 64-bit
+//! targets they would leave four bytes of padding, which lie outside any
+//! atomic and are frozen like a plain field (Miri reports the free in the
+//! test `freed_by_the_waiter_while_the_opener_wakes` then), so a third,
+//! unused atomic fills them.
 //!
 //! # Memory ordering
 //!
@@ -138,6 +142,11 @@ pub struct Latch {
     /// `CLOSED`, `SLEEPERS` or `OPEN`; the futex word of the waiters. It
     /// becomes `OPEN` only after `count` has reached zero.
     state: AtomicU32,
+    /// Never used: it fills what would otherwise be padding after `state`,
+    /// so that no byte of a `Latch` is frozen behind `&self` (see
+    /// "Dropping the latch" in the module documentation).
+    #[cfg(target_pointer_width = "64")]
+    _padding: AtomicU32,
 }
 
 impl Latch {
@@ -160,6 +169,8 @@ impl Latch {
             Self {
                 count: AtomicUsize::new(count),
                 state: AtomicU32::new(if count == 0 { OPEN } else { CLOSED }),
+                #[cfg(target_pointer_width = "64")]
+                _padding: AtomicU32::new(0),
             }
         }
     }
