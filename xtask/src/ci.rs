@@ -44,7 +44,8 @@ enum Step {
     /// `cargo check --lib` of the library crates on the workspace's
     /// `rust-version`.
     Msrv,
-    /// `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`.
+    /// `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-D warnings`,
+    /// then weft-mutex's docs with its `lock_api` feature.
     Doc,
     /// `cargo package` of every published crate, each `.crate` file built
     /// on its own as crates.io would.
@@ -163,15 +164,26 @@ pub(crate) fn run(args: Args) -> Result<()> {
             Step::Clippy => run_cmd(
                 cargo()
                     .args(["clippy", "--workspace", "--all-targets"])
+                    .args(LOCK_API)
                     .args(DENY_WARNINGS),
             ),
             Step::TargetsClippy => targets_clippy(),
             Step::Msrv => msrv(),
+            // Without the optional features, then weft-mutex with its
+            // `lock_api` feature, whose `RawMutex` docs exist only then.
             Step::Doc => run_cmd(
                 cargo()
                     .args(["doc", "--workspace", "--no-deps"])
                     .env("RUSTDOCFLAGS", "-D warnings"),
-            ),
+            )
+            .and_then(|()| {
+                run_cmd(
+                    cargo()
+                        .args(["doc", "-p", "weft-mutex", "--no-deps"])
+                        .args(LOCK_API)
+                        .env("RUSTDOCFLAGS", "-D warnings"),
+                )
+            }),
             // Each `.crate` file is unpacked and built on its own, its
             // dependencies on the other crates taken from the `.crate` files
             // just made, so a file left out of a package, a path dependency
@@ -184,7 +196,7 @@ pub(crate) fn run(args: Args) -> Result<()> {
             Step::Tsan => tsan(),
             Step::Examples => examples(),
             Step::Soak => run_cmd(&mut soak::command(&["--secs", SOAK_SECS])),
-            Step::Test => run_cmd(cargo().args(["test", "--workspace"])),
+            Step::Test => run_cmd(cargo().args(["test", "--workspace"]).args(LOCK_API)),
         }
         .with_context(|| format!("ci step `{name}` failed"))?;
         timings.push((name.to_owned(), start.elapsed()));
@@ -196,6 +208,12 @@ pub(crate) fn run(args: Args) -> Result<()> {
     }
     Ok(())
 }
+
+/// weft-mutex's optional `lock_api` feature, for the steps that build and
+/// test the primitives: its `RawMutex` and tests exist only with it. (The
+/// `targets-clippy` step builds without it, so both configurations are
+/// checked.)
+const LOCK_API: [&str; 2] = ["--features", "weft-mutex/lock_api"];
 
 /// Clippy's arguments that make every warning an error.
 const DENY_WARNINGS: [&str; 3] = ["--", "-D", "warnings"];
@@ -252,6 +270,7 @@ fn msrv() -> Result<()> {
         toolchain_cargo(toolchain)
             .args(["check", "--lib"])
             .args(package_args())
+            .args(LOCK_API)
             .env("CARGO_TARGET_DIR", target_dir("msrv")?),
     )
 }
@@ -293,7 +312,12 @@ fn miri() -> Result<()> {
             .iter()
             .filter(|&&(_, s)| s == seeds)
             .flat_map(|&(p, _)| ["-p", p]);
-        run_cmd(miri_test(seeds)?.arg("--tests").args(packages))?;
+        run_cmd(
+            miri_test(seeds)?
+                .arg("--tests")
+                .args(packages)
+                .args(LOCK_API),
+        )?;
     }
     run_cmd(
         miri_test(RACES_SEEDS)?
@@ -327,7 +351,8 @@ fn targets() -> Result<()> {
         run_cmd(
             miri_test(1)?
                 .args(["--target", target, "--tests"])
-                .args(MIRI_TARGETS_SUITES.iter().flat_map(|&p| ["-p", p])),
+                .args(MIRI_TARGETS_SUITES.iter().flat_map(|&p| ["-p", p]))
+                .args(LOCK_API),
         )
     })
 }
@@ -349,6 +374,7 @@ fn tsan() -> Result<()> {
         toolchain_cargo("nightly")
             .args(["test", "-Zbuild-std", "--target", &host, "--tests"])
             .args(package_args())
+            .args(LOCK_API)
             .env("RUSTFLAGS", "-Zsanitizer=thread")
             // A test asks for terabytes to check that a huge queue fails
             // with a panic; TSan's allocator must return null for it, as

@@ -10,14 +10,24 @@ use crate::metadata::Package;
 /// The package that holds every benchmark, in the workspace directory `benches/`.
 pub(crate) const BENCH_PACKAGE: &str = "weft-benches";
 
-/// The names of a package's bench targets, in Cargo's order (by name).
+/// The order in which the benchmarks run and the report lists the crates:
+/// the order of the course chapter, from the lock up to the algorithms
+/// built on everything. Targets not named here come after, by name.
+const CRATE_ORDER: [&str; 6] = ["mutex", "semaphore", "barrier", "queue", "pool", "algorithms"];
+
+/// The names of a package's bench targets, in [`CRATE_ORDER`].
 pub(crate) fn bench_targets(package: &Package) -> Vec<String> {
-    package
+    let mut targets: Vec<String> = package
         .targets
         .iter()
         .filter(|target| target.kind.iter().any(|kind| kind == "bench"))
         .map(|target| target.name.clone())
-        .collect()
+        .collect();
+    targets.sort_by_key(|name| {
+        let rank = CRATE_ORDER.iter().position(|c| c == name);
+        (rank.unwrap_or(CRATE_ORDER.len()), name.clone())
+    });
+    targets
 }
 
 /// One bench target to run, and which of its benchmarks.
