@@ -7,10 +7,11 @@
 //! it (nothing makes the iterator `Send`). So the caller must move every
 //! item into the call's input buffer, and done first, that collection is
 //! latency the workers sit out. With a feed, the caller pushes the call's
-//! tickets (all but one at most, see `MapCall::run_fed`) *before* it
-//! collects, and publishes each chunk the moment its last item is in the
-//! buffer ([`MapWork::feed_from`]); the woken workers run chunk 0 while
-//! the caller fills chunk 1.
+//! tickets (all but one at most) *before* it collects, and publishes each
+//! chunk the moment its last item is in the buffer; the woken workers run
+//! chunk 0 while the caller fills chunk 1. The caller's side, what it does
+//! when the iterator breaks its size hint or panics, is
+//! `MapCall::run_fed` in `blocking.rs`.
 //!
 //! A worker claims chunk indices in order, as always, and then waits on
 //! the feed until the chunk it claimed is published, or until the feed is
@@ -54,15 +55,11 @@
 //! `fetch_add`; a waiter reads the count with `Acquire` before it touches
 //! the items (see `sleep_bit.rs`).
 
-use std::panic::{self, AssertUnwindSafe};
-use std::ptr;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use weft_futex::SpinWait;
 use weft_futex::atomic::AtomicU32;
 
-use super::work::MapWork;
-use crate::panics::{Payload, drop_quietly_in_place};
 use crate::sleep_bit::wait_with_sleep_bit;
 
 /// Set while some waiter may be asleep on the word.
@@ -171,99 +168,6 @@ impl Feed {
             }
         })
     }
-}
-
-impl<T, R> MapWork<T, R> {
-    /// Room for `len` items, to be written by the caller with
-    /// [`feed_from`](Self::feed_from) while the chunks run.
-    ///
-    /// `buffer` must be empty with room for `len` items; `len` must not be
-    /// zero, and `chunksize` neither.
-    pub(crate) fn fed(buffer: Vec<T>, len: usize, chunksize: usize) -> Self {
-        debug_assert!(buffer.is_empty() && buffer.capacity() >= len);
-        debug_assert!(len > 0 && chunksize > 0);
-        Self::with_buffer(buffer, len, chunksize, Feed::new())
-    }
-
-    /// Moves the items of `iter` into the input buffer of a fed call,
-    /// publishing each chunk as soon as its last item is in, and closes the
-    /// feed. See the module docs.
-    ///
-    /// An iterator that ends early makes the call shorter: `len` shrinks to
-    /// what it yielded (before the last chunk is published). One that
-    /// yields more than `len` items has the extra ones collected into
-    /// `Fed::Done::rest` after the feed is closed. If the iterator panics,
-    /// the items of the chunk being filled are dropped, the call keeps only
-    /// the chunks already published, and the payload is returned.
-    ///
-    /// # Safety
-    ///
-    /// The work was made by [`fed`](Self::fed), and this is its one call,
-    /// made by the thread that made the call, before it waits for the
-    /// chunks.
-    pub(crate) unsafe fn feed_from(&self, iter: &mut impl Iterator<Item = T>) -> Fed<T> {
-        let len = self.len.load(Relaxed);
-        let mut written = 0;
-        let filled = panic::catch_unwind(AssertUnwindSafe(|| {
-            let mut chunk_end = self.chunksize.min(len);
-            while written < len {
-                let Some(item) = iter.next() else { break };
-                // SAFETY: `written < len <= capacity`, and no worker
-                // reads this index before its chunk is published below.
-                unsafe { ptr::write(self.source.ptr.add(written), item) };
-                written += 1;
-                if written == chunk_end {
-                    self.feed.publish(1);
-                    chunk_end = chunk_end.saturating_add(self.chunksize).min(len);
-                }
-            }
-        }));
-        let whole_chunks = written / self.chunksize;
-        let published = if written == len {
-            // Every chunk, the last one perhaps short, is published.
-            len.div_ceil(self.chunksize)
-        } else {
-            whole_chunks
-        };
-        if let Err(payload) = filled {
-            let kept = published * self.chunksize;
-            // The items of the chunk being filled never reach a worker.
-            let unpublished =
-                ptr::slice_from_raw_parts_mut(self.source.ptr.wrapping_add(kept), written - kept);
-            // SAFETY: `kept..written` were written above and not published,
-            // so this thread alone owns them.
-            unsafe { drop_quietly_in_place(unpublished) };
-            // Relaxed: published by the Release in `close`.
-            self.len.store(kept, Relaxed);
-            self.feed.close(0);
-            return Fed::Panicked(payload);
-        }
-        if written < len {
-            // The iterator ended early: its last chunk, short or whole,
-            // ends the call.
-            // Relaxed: published by the Release in `close`.
-            self.len.store(written, Relaxed);
-            let last = u32::from(written > whole_chunks * self.chunksize);
-            self.feed.close(last);
-            return Fed::Done { rest: Vec::new() };
-        }
-        self.feed.close(0);
-        // The iterator promised `len` items; any beyond that make a second
-        // call.
-        match panic::catch_unwind(AssertUnwindSafe(|| iter.collect::<Vec<T>>())) {
-            Ok(rest) => Fed::Done { rest },
-            Err(payload) => Fed::Panicked(payload),
-        }
-    }
-}
-
-/// How feeding a call went; see [`MapWork::feed_from`].
-pub(crate) enum Fed<T> {
-    /// Every item is in the call, except `rest`: the items beyond the count
-    /// the iterator's size hint promised.
-    Done { rest: Vec<T> },
-    /// The iterator panicked; the call holds the chunks published before.
-    Panicked(Payload),
 }
 
 #[cfg(all(test, not(loom)))]
