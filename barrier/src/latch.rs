@@ -6,7 +6,8 @@
 //! A [`Latch`] is C++20's `std::latch` (and crossbeam-utils' `WaitGroup`
 //! without the handles): a count set by `new`, lowered by `count_down`,
 //! never raised, and a door that opens for good when the count reaches
-//! zero. It is two words:
+//! zero. It is two words (and, on 64-bit targets, an unused one that
+//! fills the padding; see "Dropping the latch"):
 //!
 //! - `count`, an `AtomicUsize`: how many count-downs are still missing.
 //! - `state`, an `AtomicU32` and the futex word that waiters sleep on:
@@ -40,13 +41,13 @@
 //! The announcement cannot slip in after the opening either: its
 //! compare-and-swap expects `CLOSED`, and fails on `OPEN`.
 //!
-//! **Why two words.** The count may be any `usize`, and a futex word has 32
-//! bits: a count packed with a flag into one futex word would cap it far
-//! below that, and sleeping on half of a 64-bit word is a mixed-size access
-//! that Rust's memory model (and loom, and Miri) does not allow. Apart, the
-//! waiters' word changes at most twice (announced, opened), so a count-down
-//! that does not open the latch never makes a waiter's `futex_wait` fail
-//! and loop, and never makes a system call.
+//! **Why two words.** The count may be any `usize`, but a futex word has 32
+//! bits, and sleeping on half of a 64-bit word is a mixed-size access that
+//! Rust's memory model (and loom, and Miri) does not allow. The second word
+//! costs the opener one more atomic operation, once per latch; in return
+//! the waiters' word changes at most twice (announced, opened), so the
+//! count-downs before the last never make a waiter that is about to sleep
+//! fail its `futex_wait` and go round again.
 //!
 //! **Dropping the latch.** The count reaches zero one step before `state`
 //! says `OPEN`, so every method decides "open" from `state` alone: a thread
@@ -63,9 +64,9 @@
 //! the address only as a key; and no byte of a `Latch` is frozen behind
 //! the opener's `&self`. That takes more than two atomic fields: on 64-bit
 //! targets they would leave four bytes of padding, which lie outside any
-//! atomic and are frozen like a plain field (Miri reports the free in the
-//! test `freed_by_the_waiter_while_the_opener_wakes` then), so a third,
-//! unused atomic fills them.
+//! atomic and are frozen like a plain field, so a third, unused atomic
+//! fills them (without it, Miri reports the free in the test
+//! `freed_by_the_waiter_while_the_opener_wakes`).
 //!
 //! # Memory ordering
 //!
@@ -102,10 +103,10 @@ const OPEN: u32 = 2;
 ///
 /// This is C++20's `std::latch`: [`new`](Self::new) sets the count,
 /// [`count_down`](Self::count_down) lowers it, and [`wait`](Self::wait)
-/// blocks until it is zero. Once open the latch stays open; unlike a
-/// [`Barrier`](crate::Barrier) it cannot be reused, and unlike one, the
-/// threads that count down need not wait. Everything a thread did before
-/// its count-down is visible to every thread after a `wait` returns.
+/// blocks until it is zero. Once open the latch stays open: unlike a
+/// [`Barrier`](crate::Barrier) it cannot be reused, but the threads that
+/// count down need not wait. Everything a thread did before its count-down
+/// is visible to every thread after a `wait` returns.
 ///
 /// It never allocates, makes no system call unless a waiter had to sleep,
 /// and waiters sleep in the kernel rather than spin. See the [module
