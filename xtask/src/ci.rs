@@ -50,7 +50,8 @@ enum Step {
     /// `cargo package` of every published crate, each `.crate` file built
     /// on its own as crates.io would.
     Package,
-    /// The `tests/loom_*.rs` models, `--cfg loom`, release,
+    /// The loom models (`tests/loom_*.rs`, and those in `src` under
+    /// `cfg(all(test, loom))`), `--cfg loom`, release,
     /// `LOOM_MAX_PREEMPTIONS`, through nextest.
     Loom,
     /// The primitives' tests under Miri, strict provenance, 4 to 8 seeds
@@ -292,7 +293,9 @@ fn loom() -> Result<()> {
     run_cmd(
         cargo()
             .args(runner)
-            .args(["--release", "--workspace", "--test", "loom_*"])
+            // `--lib` for the models of private parts, which live beside
+            // them in `src` under `cfg(all(test, loom))`.
+            .args(["--release", "--workspace", "--lib", "--test", "loom_*"])
             .env("RUSTFLAGS", "--cfg loom -D warnings")
             .env("LOOM_MAX_PREEMPTIONS", LOOM_MAX_PREEMPTIONS)
             .env("CARGO_TARGET_DIR", target_dir("loom")?),
