@@ -9,15 +9,18 @@
 //!
 //! 1. computes the prefix sums of its own block, in place, and publishes
 //!    its block's total;
-//! 2. **waits at the barrier** until every thread has published;
-//! 3. adds the totals of all the blocks before its own to each element of
-//!    its block.
+//! 2. **waits at the barrier** until every thread has published; the
+//!    barrier's *completion step* runs once, on the last thread to arrive,
+//!    and turns the totals into each block's offset (the sum of the totals
+//!    of the blocks before it);
+//! 3. adds its block's offset to each element of its block.
 //!
-//! Phase 3 reads the totals of the other blocks, so no thread may start it
-//! before all of phase 1 is done, which is what the barrier guarantees;
-//! the barrier also orders each total's write before the reads that follow
-//! it. Each thread touches each of its elements twice, so the work is
-//! `2n` additions split `threads` ways, plus `threads²` to add up totals.
+//! The completion step reads every block's total and phase 3 reads what
+//! it wrote, so it must run after all of phase 1 and before any of phase
+//! 3, which is what [`Barrier::with_completion`] guarantees, with the
+//! writes ordered before the reads. Each thread touches each of its
+//! elements twice, so the work is `2n` additions split `threads` ways, plus
+//! `threads` more in the completion step.
 //!
 //! The threads are scoped threads of their own, not pool tasks: the tasks
 //! of one pool call do not necessarily all run at the same time (a busy
@@ -28,6 +31,7 @@
 
 use std::ops::Add;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::thread;
 
 use weft_barrier::Barrier;
@@ -47,6 +51,9 @@ use weft_mutex::Mutex;
 /// panics (an overflow in a debug build) panics here too, after every
 /// thread has stopped, leaving `data` partly summed.
 ///
+/// `T: 'static` because the barrier's completion step, which adds up the
+/// block totals, owns what it works on.
+///
 /// # Examples
 ///
 /// ```
@@ -56,7 +63,7 @@ use weft_mutex::Mutex;
 /// ```
 pub fn prefix_sum<T>(threads: usize, data: &mut [T])
 where
-    T: Copy + Send + Add<Output = T>,
+    T: Copy + Send + Add<Output = T> + 'static,
 {
     assert!(threads > 0, "prefix_sum needs at least one thread, got 0");
     if data.is_empty() {
@@ -64,15 +71,31 @@ where
     }
     let block = data.len().div_ceil(threads.min(data.len()));
     let blocks = data.len().div_ceil(block);
-    // Block `t`'s total, written in phase 1 and read by later blocks in
-    // phase 2. Each mutex is uncontended: the barrier separates the writes
-    // from the reads.
-    let totals: Vec<Mutex<Option<T>>> = (0..blocks).map(|_| Mutex::new(None)).collect();
-    let barrier = Barrier::new(blocks);
+    // Slot `t` holds block `t`'s total after phase 1, then, after the
+    // completion step, its offset: what phase 2 adds (`None`: nothing, for
+    // the first block, or after a block whose phase 1 failed). The lock is
+    // taken once per thread and phase; the barrier orders the rest.
+    let slots: Arc<Mutex<Vec<Option<T>>>> = Arc::new(Mutex::new(vec![None; blocks]));
+    let barrier = Barrier::with_completion(blocks, {
+        let slots = Arc::clone(&slots);
+        move || {
+            let mut slots = slots.lock();
+            let mut before: Option<T> = None;
+            let mut failed = false;
+            for slot in slots.iter_mut() {
+                let total = slot.take();
+                *slot = if failed { None } else { before };
+                match total {
+                    Some(total) => before = Some(before.map_or(total, |sum| sum + total)),
+                    None => failed = true,
+                }
+            }
+        }
+    });
     thread::scope(|s| {
         let mut threads = Vec::with_capacity(blocks);
         for (t, chunk) in data.chunks_mut(block).enumerate() {
-            let (totals, barrier) = (&totals, &barrier);
+            let (slots, barrier) = (&slots, &barrier);
             threads.push(s.spawn(move || {
                 // Phase 1: the block's own prefix sums. A panic here (an
                 // overflow) must not leave the other threads at the
@@ -85,20 +108,18 @@ where
                     chunk[chunk.len() - 1]
                 }));
                 if let Ok(total) = phase1 {
-                    *totals[t].lock() = Some(total);
+                    slots.lock()[t] = Some(total);
                 }
+                // The completion step turns the totals into offsets here;
+                // if one of its additions panics, so does this `wait`, on
+                // the thread that ran it.
                 barrier.wait();
                 if let Err(payload) = phase1 {
                     panic::resume_unwind(payload);
                 }
-                // Phase 2: add everything before this block (unless a block
-                // failed, whose panic the caller re-raises).
-                let mut before = None;
-                for total in &totals[..t] {
-                    let Some(total) = *total.lock() else { return };
-                    before = Some(before.map_or(total, |sum| sum + total));
-                }
-                if let Some(offset) = before {
+                // Phase 2: add the offset.
+                let offset = slots.lock()[t];
+                if let Some(offset) = offset {
                     for x in chunk {
                         *x = offset + *x;
                     }
