@@ -10,8 +10,9 @@
 //! has finished phase 1: they all wait at a Weft `Barrier` in between. The
 //! barrier's `is_leader` picks one thread to announce each phase.
 //!
-//! The last line runs the library's `prefix_sum`, the same algorithm, on a
-//! larger array and checks it against a sequential scan.
+//! The last line runs the library's `prefix_sum`, the same algorithm with
+//! the offsets added up once, in the barrier's completion step, on a larger
+//! array, and checks it against a sequential scan.
 //!
 //! Run with `cargo run -p weft-algorithms --example prefix_sum`.
 
