@@ -1,4 +1,5 @@
-//! A reusable barrier on one futex word.
+//! A reusable barrier on one futex word, with a completion step and
+//! threads that may leave; and a single-use latch.
 //!
 //! A [`Barrier`] makes a group of `n` threads meet: each thread's
 //! [`wait`](Barrier::wait) blocks until all `n` have called it, then all of
@@ -7,10 +8,16 @@
 //! [`is_leader`](BarrierWaitResult::is_leader) is `true`, handy for work
 //! that one thread should do between phases.
 //!
-//! The whole barrier is one `AtomicU32` (the round number, the count of
-//! arrived threads and a "somebody sleeps" flag) and the thread count:
-//! arriving is one compare-and-swap, waiters spin briefly and then sleep on
-//! the futex, and the last arriver wakes them only if one of them really
+//! [`Barrier::with_completion`] runs a step once per round, on the last
+//! thread to arrive, after everyone arrived and before anyone goes on, as
+//! C++20's `std::barrier` does; [`arrive_and_drop`](Barrier::arrive_and_drop)
+//! lets a thread leave, so that this round and every later one waits for
+//! one thread fewer.
+//!
+//! The barrier's waiting is one `AtomicU32` (the round number, the count of
+//! arrived threads and two flags) beside the thread count: arriving is one
+//! compare-and-swap, waiters spin briefly and then sleep on the futex, and
+//! the thread that ends the round wakes them only if one of them really
 //! went to sleep. The [`barrier`] module explains the protocol.
 //!
 //! # When to use it
