@@ -40,6 +40,14 @@
 //! rust-lang/rust#55005 (`Arc::drop`), met the same way std's scoped
 //! threads meet it.
 //!
+//! **Why not `weft_barrier::Latch`.** That latch is general: any number
+//! of waiters, any `usize` count, and a count-down past zero must panic
+//! with the count unchanged, so its count-downs are compare-and-swap loops
+//! on a count beside a separate futex word. Here the count is at most one
+//! per worker and every count-down is exact by construction (one per
+//! ticket), so the count, the sleep bit and the futex share one word, and
+//! counting down is a single `fetch_sub` with nothing to check.
+//!
 //! # Memory ordering
 //!
 //! Each `fetch_sub` is `Release` and pairs with the waiter's `Acquire`
