@@ -13,7 +13,14 @@ pub(crate) const BENCH_PACKAGE: &str = "weft-benches";
 /// The order in which the benchmarks run and the report lists the crates:
 /// the order of the course chapter, from the lock up to the algorithms
 /// built on everything. Targets not named here come after, by name.
-const CRATE_ORDER: [&str; 6] = ["mutex", "semaphore", "barrier", "queue", "pool", "algorithms"];
+const CRATE_ORDER: [&str; 6] = [
+    "mutex",
+    "semaphore",
+    "barrier",
+    "queue",
+    "pool",
+    "algorithms",
+];
 
 /// The names of a package's bench targets, in [`CRATE_ORDER`].
 pub(crate) fn bench_targets(package: &Package) -> Vec<String> {
