@@ -54,7 +54,7 @@ enum Step {
     /// `cfg(all(test, loom))`), `--cfg loom`, release,
     /// `LOOM_MAX_PREEMPTIONS`, through nextest.
     Loom,
-    /// The primitives' tests under Miri, strict provenance, 4 to 8 seeds
+    /// The primitives' tests under Miri, strict provenance, 2 to 4 seeds
     /// each; then the `tests/races.rs` files with 32 seeds.
     Miri,
     /// The primitives' tests under Miri, one seed, `--target` each of
@@ -78,16 +78,17 @@ enum Step {
 /// seeds for each: every test runs once per seed, under a different
 /// schedule. The heaviest suites get fewer seeds so that the whole Miri step
 /// stays within a few minutes; the wake-up races get many more seeds of
-/// their own ([`RACES_SEEDS`]), and the `targets` step runs the suites once
-/// more on other targets.
+/// their own ([`RACES_SEEDS`]), and the `targets` step runs every suite but
+/// the algorithms' once more on each of five other targets, so a test of a
+/// primitive runs under nine schedules in all.
 const PRIMITIVES: &[(&str, u32)] = &[
-    ("weft-futex", 8),
-    ("weft-mutex", 8),
-    ("weft-semaphore", 8),
-    ("weft-barrier", 8),
-    ("weft-queue", 4),
-    ("weft-pool", 8),
-    ("weft-algorithms", 4),
+    ("weft-futex", 4),
+    ("weft-mutex", 4),
+    ("weft-semaphore", 4),
+    ("weft-barrier", 4),
+    ("weft-queue", 2),
+    ("weft-pool", 4),
+    ("weft-algorithms", 2),
 ];
 
 /// The crates with a `tests/races.rs`: the scenarios in which a blocked
