@@ -104,9 +104,9 @@ fn a_thread_leaving_races_the_last_arrival() {
         let cells = Cells::new();
         let barrier = {
             let cells = cells.clone();
-            // SAFETY: only the thread ending a round runs the step; loom
-            // reports two runs that the barrier does not order.
             Arc::new(Barrier::with_completion(3, move || {
+                // SAFETY: only the thread ending a round runs the step;
+                // loom reports two runs that the barrier does not order.
                 cells.runs.with_mut(|p| unsafe { *p += 1 });
             }))
         };

@@ -109,9 +109,11 @@ where
             let (f, args) = input.expect("an apply job runs once");
             // `f` is dropped here, on the worker, before the caller wakes.
             let outcome = call(f, args);
-            // SAFETY: the caller reads `output` only after the latch opens.
-            job.output
-                .with_mut(|output| unsafe { *output = Some(outcome) });
+            job.output.with_mut(|output| {
+                // SAFETY: the caller reads `output` only after the latch
+                // opens.
+                unsafe { *output = Some(outcome) }
+            });
         }
         // SAFETY: the job is live until this count-down takes effect, and
         // not touched after it.

@@ -43,8 +43,9 @@ use crate::registry::Registry;
 ///
 /// Feeding splits the submission in two, and the workers that start early
 /// share the machine with the caller's collection: it pays off only once
-/// the collection lasts a good many microseconds. The threshold is
-/// measured, not derived: see BENCHMARKS.md, "Design measurements", pool.
+/// the collection lasts a good many microseconds. The threshold comes
+/// from benchmarks, not from a formula: see BENCHMARKS.md, "Design
+/// measurements", pool.
 const FEED_MIN_LEN: usize = if cfg!(any(miri, loom)) { 2 } else { 1 << 16 };
 
 /// Runs a blocking map of `f` over `items` in chunks of `chunksize` (or

@@ -68,8 +68,8 @@ const SPARE_BLOCKS: usize = if cfg!(loom) { 1 } else { 4 };
 /// producer's flag a read-modify-write as well: `DESTROY` may already be
 /// set when a slow producer finishes its write, and a store would erase
 /// it. The two words together take the room of one `usize`, so a slot of a
-/// `u64` is 16 bytes, and a push saves a locked instruction (what that
-/// measured: BENCHMARKS.md, Design measurements, queue).
+/// `u64` is 16 bytes, and a push saves a locked instruction (the figures
+/// are in BENCHMARKS.md, Design measurements, queue).
 pub(super) struct Slot<T> {
     pub(super) value: UnsafeCell<MaybeUninit<T>>,
     /// Set once the value is written.
