@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use lock_api::{RawMutex as _, RawMutexTimed as _};
 use weft_mutex::RawMutex;
-use weft_testkit::iterations;
 
 type Mutex<T> = lock_api::Mutex<RawMutex, T>;
 type MutexGuard<'a, T> = lock_api::MutexGuard<'a, RawMutex, T>;
@@ -25,24 +24,9 @@ fn a_raw_mutex_is_one_word() {
 /// increments.
 #[test]
 fn four_threads_never_hold_it_at_once() {
-    let threads = 4;
-    let per_thread = iterations(20_000, 30);
     let counter: Mutex<u64> = Mutex::new(0);
-    thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                for i in 0..per_thread {
-                    let mut guard = counter.lock();
-                    let seen = *guard;
-                    if i % 64 == 0 {
-                        thread::yield_now();
-                    }
-                    *guard = seen + 1;
-                }
-            });
-        }
-    });
-    assert_eq!(counter.into_inner(), (threads * per_thread) as u64);
+    let made = weft_testkit::increment_under(4, || counter.lock());
+    assert_eq!(counter.into_inner(), made);
 }
 
 #[test]

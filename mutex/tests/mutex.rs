@@ -6,7 +6,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use weft_mutex::Mutex;
-use weft_testkit::iterations;
 
 #[test]
 fn lock_then_into_inner_sees_every_write() {
@@ -34,26 +33,11 @@ fn a_mutex_of_send_data_is_sync() {
     check::<Mutex<[u8]>>();
 }
 
-/// A read-modify-write split into a read, a pause and a write: without
-/// exclusion, concurrent threads would overwrite each other's increments.
+/// No increment is lost with `threads` threads hammering one lock.
 fn hammer(threads: usize) {
-    let per_thread = iterations(20_000, 30);
     let counter = Mutex::new(0u64);
-    thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                for i in 0..per_thread {
-                    let mut guard = counter.lock();
-                    let seen = *guard;
-                    if i % 64 == 0 {
-                        thread::yield_now();
-                    }
-                    *guard = seen + 1;
-                }
-            });
-        }
-    });
-    assert_eq!(counter.into_inner(), (threads * per_thread) as u64);
+    let made = weft_testkit::increment_under(threads, || counter.lock());
+    assert_eq!(counter.into_inner(), made);
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //!   check does not depend on how fast the machine is.
 //! - [`Watchdog`]: a test that would hang (a lost wake-up) fails instead,
 //!   naming itself.
+//! - [`increment_under`]: the exclusion check of a lock.
 //! - [`races`]: the rounds of the `tests/races.rs` files.
 
 pub mod races;
@@ -26,6 +27,33 @@ pub fn iterations(normal: usize, miri: usize) -> usize {
 /// blocked: the tests block it by sleeping this long on another thread
 /// before they release it.
 pub const BLOCKED: Duration = Duration::from_millis(200);
+
+/// Has `threads` threads each increment a counter `iterations(20_000, 30)`
+/// times under `lock`, as a read-modify-write split into a read, a pause
+/// now and then, and a write: without exclusion, concurrent threads would
+/// overwrite each other's increments. Returns how many increments were
+/// made, which the counter must then hold.
+pub fn increment_under<G>(threads: usize, lock: impl Fn() -> G + Sync) -> u64
+where
+    G: std::ops::DerefMut<Target = u64>,
+{
+    let per_thread = iterations(20_000, 30);
+    thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for i in 0..per_thread {
+                    let mut guard = lock();
+                    let seen = *guard;
+                    if i % 64 == 0 {
+                        thread::yield_now();
+                    }
+                    *guard = seen + 1;
+                }
+            });
+        }
+    });
+    (threads * per_thread) as u64
+}
 
 /// The CPU time the calling thread has used so far, where the OS tells
 /// (`CLOCK_THREAD_CPUTIME_ID` on Linux, the BSDs and Apple's systems);
