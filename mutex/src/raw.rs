@@ -175,7 +175,7 @@ impl RawMutex {
     /// held it.
     #[inline]
     pub(crate) fn try_lock_for(&self, timeout: Duration) -> bool {
-        self.try_lock() || self.lock_timed(Deadline::after(timeout))
+        self.try_lock() || self.lock_contended(Deadline::after(timeout))
     }
 
     /// Whether some thread holds the lock at this instant. The answer may be
@@ -201,17 +201,15 @@ impl RawMutex {
         }
     }
 
-    /// The slow path of a timed lock: gives up at once if `deadline` has
-    /// already passed, and otherwise waits for the lock until it does.
-    #[cold]
-    fn lock_timed(&self, deadline: Deadline) -> bool {
-        !deadline.has_passed() && self.lock_contended(deadline)
-    }
-
     /// The slow path of locking: spin, then sleep until the lock is ours.
-    /// Returns `false` only if `deadline` passed first.
+    /// Returns `false` only if `deadline` passed first; one that has
+    /// already passed gives up at once, without spinning (for
+    /// [`Deadline::NEVER`] this check reads no clock).
     #[cold]
     fn lock_contended(&self, deadline: Deadline) -> bool {
+        if deadline.has_passed() {
+            return false;
+        }
         let mut state = self.spin();
 
         // The holder left while we spun and nobody sleeps: take it as
@@ -349,6 +347,6 @@ unsafe impl lock_api::RawMutexTimed for RawMutex {
 
     #[inline]
     fn try_lock_until(&self, deadline: std::time::Instant) -> bool {
-        self.try_lock() || self.lock_timed(Deadline::at(deadline))
+        self.try_lock() || self.lock_contended(Deadline::at(deadline))
     }
 }
