@@ -7,9 +7,10 @@
 //! **Disconnection** follows from the counts. When the last sender drops,
 //! the queue is closed: receivers drain what is queued and then get
 //! `Disconnected`. When the last receiver drops, the queue is closed too:
-//! sends fail and hand their value back. Values still queued then are
-//! dropped when the last handle goes. So every value is received exactly
-//! once, or returned in an error, or dropped with the channel.
+//! sends fail and hand their value back, and the values still queued are
+//! dropped then and there, as crossbeam-channel and std do, since nobody
+//! can receive them any more. So every value is received exactly once, or
+//! returned in an error, or dropped when the last receiver goes.
 
 use core::fmt;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
@@ -48,10 +49,32 @@ impl<T> Channel<T> {
         })
     }
 
-    fn disconnect(&self) {
+    /// The last sender is gone: close, and let receivers drain the rest.
+    fn disconnect_senders(&self) {
         match &self.flavor {
             Flavor::Queue(queue) => {
                 queue.close();
+            }
+            Flavor::Rendezvous(rendezvous) => {
+                rendezvous.close();
+            }
+        }
+    }
+
+    /// The last receiver is gone: close, and drop every value queued.
+    ///
+    /// After the close no push can claim a place, so the pops below end.
+    /// A push that claimed its place before the close may still be writing
+    /// its value; the pop that reaches that place waits for it, as any pop
+    /// does, so that value is dropped here too, once. A push after the
+    /// close fails and hands its value back. (A rendezvous channel holds
+    /// no values of its own: each offer belongs to a sender, which takes it
+    /// back when it sees the close.)
+    fn disconnect_receivers(&self) {
+        match &self.flavor {
+            Flavor::Queue(queue) => {
+                queue.close();
+                while queue.try_pop().is_ok() {}
             }
             Flavor::Rendezvous(rendezvous) => {
                 rendezvous.close();
@@ -84,9 +107,9 @@ impl<T> Channel<T> {
 /// What [`Sender`] and [`Receiver`] share: the observers of the channel,
 /// and `Clone` and `Drop`, which keep the count of the handles of one side
 /// (`$count`, `senders` or `receivers`) and disconnect the channel when the
-/// last one goes.
+/// last one goes (`$disconnect`).
 macro_rules! handle_impls {
-    ($handle:ident, $count:ident) => {
+    ($handle:ident, $count:ident, $disconnect:ident) => {
         impl<T> $handle<T> {
             /// The number of messages queued at one instant (always 0 for a
             /// rendezvous channel).
@@ -129,7 +152,7 @@ macro_rules! handle_impls {
                 // one's of its side, so its disconnect follows all their sends
                 // (or receives).
                 if self.channel.$count.fetch_sub(1, AcqRel) == 1 {
-                    self.channel.disconnect();
+                    self.channel.$disconnect();
                 }
             }
         }
@@ -258,10 +281,11 @@ impl<T> Sender<T> {
     }
 }
 
-handle_impls!(Sender, senders);
+handle_impls!(Sender, senders, disconnect_senders);
 
 /// The receiving half of a channel. Clone it for more receivers; when the
-/// last one drops, sends fail and hand their value back.
+/// last one drops, the values still queued are dropped, and sends fail and
+/// hand their value back.
 pub struct Receiver<T> {
     channel: Arc<Channel<T>>,
 }
@@ -331,7 +355,7 @@ impl<T> Receiver<T> {
     }
 }
 
-handle_impls!(Receiver, receivers);
+handle_impls!(Receiver, receivers, disconnect_receivers);
 
 /// Blocking iterator from [`Receiver::iter`].
 #[derive(Debug)]

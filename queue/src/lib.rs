@@ -8,7 +8,8 @@
 //! - [`bounded`] and [`unbounded`] return a channel's ([`Sender`],
 //!   [`Receiver`]) pair, in crossbeam-channel's style, over the same queue;
 //!   `bounded(0)` is a rendezvous channel. The channel closes itself when
-//!   the last handle on either side drops.
+//!   the last handle on either side drops; when the last receiver drops,
+//!   the values still queued are dropped at once.
 //!
 //! The bounded queue is Vyukov's ring of stamped slots (`src/array.rs`),
 //! the unbounded one a linked list of blocks (`src/list.rs`). Both claim a

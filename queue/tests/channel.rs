@@ -392,16 +392,19 @@ fn four_senders_and_four_receivers_move_every_value_once_in_order() {
     }
 }
 
-/// Values in flight when the channel goes away are dropped exactly once,
-/// and values handed back in errors are the caller's.
+/// Counts its drops in the counter it points to.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+/// Values still queued when the last receiver goes are dropped with it,
+/// exactly once, and values handed back in errors are the caller's.
 #[test]
 fn nothing_leaks_or_drops_twice() {
-    struct Counted<'a>(&'a AtomicUsize);
-    impl Drop for Counted<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Relaxed);
-        }
-    }
     for capacity in [Some(1), Some(8), None] {
         let drops = AtomicUsize::new(0);
         let (tx, rx) = match capacity {
@@ -415,9 +418,14 @@ fn nothing_leaks_or_drops_twice() {
         }
         drop(rx.recv().unwrap());
         drop(rx);
+        assert_eq!(
+            drops.load(Relaxed),
+            made,
+            "{capacity:?}: queued values dropped"
+        );
         let back = tx.send(Counted(&drops)).unwrap_err().into_inner();
         made += 1;
-        assert_eq!(drops.load(Relaxed), 1, "only the received value is gone");
+        assert_eq!(drops.load(Relaxed), made - 1, "a value handed back lives");
         drop(back);
         drop(tx);
         assert_eq!(
@@ -425,5 +433,35 @@ fn nothing_leaks_or_drops_twice() {
             made,
             "{capacity:?}: every value dropped once"
         );
+    }
+}
+
+/// The values queued stay while any receiver is left, and are dropped, each
+/// once, when the last one goes, before its `drop` returns: not when the
+/// last sender goes. Enough values for the unbounded channel to fill a few
+/// blocks.
+#[test]
+fn the_last_receiver_drops_what_is_queued_at_once() {
+    let n = if cfg!(miri) { 70 } else { 200 };
+    for capacity in [Some(1), Some(3), Some(n), None] {
+        let drops = AtomicUsize::new(0);
+        let (tx, rx) = match capacity {
+            Some(c) => bounded(c),
+            None => unbounded(),
+        };
+        let sent = capacity.unwrap_or(n);
+        for _ in 0..sent {
+            tx.send(Counted(&drops)).unwrap();
+        }
+        let rx2 = rx.clone();
+        drop(rx);
+        assert_eq!(drops.load(Relaxed), 0, "{capacity:?}: a receiver is left");
+        assert_eq!(tx.len(), sent, "{capacity:?}");
+        drop(rx2);
+        assert_eq!(drops.load(Relaxed), sent, "{capacity:?}: dropped at once");
+        assert_eq!(tx.len(), 0, "{capacity:?}");
+        assert!(tx.is_empty(), "{capacity:?}");
+        drop(tx);
+        assert_eq!(drops.load(Relaxed), sent, "{capacity:?}: none twice");
     }
 }

@@ -393,10 +393,9 @@ fn recv(receiver: &Receiver<Tracked>, wait: Wait) -> Outcome {
 /// Runs `ops` on the channel `(sender, receiver)` and on the model of a
 /// channel of `capacity`.
 ///
-/// Once the last receiver is gone, the values still queued are out of
-/// reach, and this test does not say when they are dropped: it checks
-/// `len`, `is_empty`, `is_full` and the values alive only while a receiver
-/// is left, and at the end that every value was dropped exactly once.
+/// When the last receiver goes, the values still queued are dropped with
+/// it: the model empties, and no value may stay alive. At the end every
+/// value must have been dropped exactly once.
 fn run_channel(
     (sender, receiver): (Sender<Tracked>, Receiver<Tracked>),
     capacity: Option<usize>,
@@ -423,6 +422,9 @@ fn run_channel(
             ChannelOp::DropReceiver(i) if !receivers.is_empty() => {
                 drop(receivers.swap_remove(i.index(receivers.len())));
                 model.receivers -= 1;
+                if model.receivers == 0 {
+                    model.items.clear();
+                }
             }
             &ChannelOp::Send(i, wait, times) if !senders.is_empty() => {
                 let sender = i.get(&senders);
@@ -448,15 +450,13 @@ fn run_channel(
         let after = format!("after step {step}, {op:?}");
         if let Some(sender) = senders.first() {
             assert_eq!(sender.capacity(), model.capacity, "capacity {after}");
-            if model.receivers > 0 {
-                assert_eq!(sender.len(), model.items.len(), "len {after}");
-                assert_eq!(
-                    sender.is_empty(),
-                    model.items.is_empty(),
-                    "is_empty {after}"
-                );
-                assert_eq!(sender.is_full(), model.is_full(), "is_full {after}");
-            }
+            assert_eq!(sender.len(), model.items.len(), "len {after}");
+            assert_eq!(
+                sender.is_empty(),
+                model.items.is_empty(),
+                "is_empty {after}"
+            );
+            assert_eq!(sender.is_full(), model.is_full(), "is_full {after}");
         }
         if let Some(receiver) = receivers.first() {
             assert_eq!(receiver.capacity(), model.capacity, "capacity {after}");
@@ -467,8 +467,8 @@ fn run_channel(
                 "is_empty {after}"
             );
             assert_eq!(receiver.is_full(), model.is_full(), "is_full {after}");
-            assert_eq!(values.alive(), model.items.len(), "values alive {after}");
         }
+        assert_eq!(values.alive(), model.items.len(), "values alive {after}");
     }
     drop(senders);
     drop(receivers);

@@ -6,6 +6,8 @@
 #![cfg(not(loom))]
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::SeqCst;
 use std::thread;
 
 use weft_queue::{
@@ -160,4 +162,58 @@ fn rendezvous_receiver_wakes_when_the_sender_drops() {
         drop(tx);
         assert_eq!(receiver.join().unwrap(), Err(RecvError));
     });
+}
+
+/// Counts its drops in the counter it shares.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// The last receiver drops while a sender is sending, to a `bounded(2)`
+/// channel (where the sender may be asleep on full) or an unbounded one:
+/// every value is dropped exactly once, by the receiver's drop or after
+/// the sender's error handed it back, and the values whose `send` returned
+/// before the drop began are gone by the time it returns.
+#[test]
+fn last_receiver_drop_racing_a_sender_drops_each_value_once() {
+    rounds(
+        "last_receiver_drop_racing_a_sender_drops_each_value_once",
+        |round| {
+            const VALUES: usize = if cfg!(miri) { 8 } else { 100 };
+            let drops = Arc::new(AtomicUsize::new(0));
+            let sent = Arc::new(AtomicUsize::new(0));
+            let (tx, rx) = if round % 4 < 2 {
+                bounded(2)
+            } else {
+                unbounded()
+            };
+            let sender = {
+                let (drops, sent) = (drops.clone(), sent.clone());
+                thread::spawn(move || {
+                    for made in 1..=VALUES {
+                        if let Err(error) = tx.send(Counted(drops.clone())) {
+                            drop(error.into_inner());
+                            return made;
+                        }
+                        sent.fetch_add(1, SeqCst);
+                    }
+                    VALUES
+                })
+            };
+            pause(round);
+            let sent_before = sent.load(SeqCst);
+            drop(rx);
+            let dropped = drops.load(SeqCst);
+            assert!(
+                dropped >= sent_before,
+                "{sent_before} values sent before the drop, {dropped} dropped by its end"
+            );
+            let made = sender.join().unwrap();
+            assert_eq!(drops.load(SeqCst), made, "each value dropped once");
+        },
+    );
 }
