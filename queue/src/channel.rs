@@ -13,6 +13,7 @@
 //! returned in an error, or dropped when the last receiver goes.
 
 use core::fmt;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
 use std::time::Duration;
 
@@ -156,6 +157,18 @@ macro_rules! handle_impls {
                 }
             }
         }
+
+        // A panic cannot leave a channel broken, so code that catches one
+        // may go on using the handles (crossbeam-channel and std declare
+        // the same). The caller's code never runs in the middle of a
+        // channel operation: values are only moved in and out, and a value
+        // is dropped only once it has left the channel (a panicking drop
+        // while the last receiver drains leaves the rest queued, to go with
+        // the channel). Every step other threads can see is one atomic
+        // operation, or made under the rendezvous's lock with nothing in
+        // between that can panic, and that lock does not poison.
+        impl<T> UnwindSafe for $handle<T> {}
+        impl<T> RefUnwindSafe for $handle<T> {}
 
         impl<T> fmt::Debug for $handle<T> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,6 +1,8 @@
 //! Behaviour of the channel handles, `weft_queue::{bounded, unbounded}`.
 #![cfg(not(loom))]
 
+use std::cell::Cell;
+use std::panic::{RefUnwindSafe, UnwindSafe, catch_unwind};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::thread;
@@ -36,7 +38,69 @@ fn handles_of_send_values_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Sender<u64>>();
     check::<Receiver<u64>>();
-    check::<Sender<std::cell::Cell<u64>>>();
+    check::<Sender<Cell<u64>>>();
+}
+
+/// As in crossbeam-channel and std, the handles may cross `catch_unwind`,
+/// whatever the values: a panic leaves the channel usable.
+#[test]
+fn handles_are_unwind_safe_and_a_panic_leaves_the_channel_usable() {
+    fn check<T: UnwindSafe + RefUnwindSafe>() {}
+    check::<Sender<Cell<u64>>>();
+    check::<Receiver<Cell<u64>>>();
+    check::<Sender<*const u8>>();
+    check::<Receiver<&mut u64>>();
+
+    let (tx, rx) = unbounded::<u64>();
+    tx.send(1).unwrap();
+    assert!(catch_unwind(move || drop(rx)).is_ok());
+    assert_eq!(tx.send(2), Err(SendError(2)));
+
+    for (name, make) in flavors() {
+        let (tx, rx) = make();
+        let panicked = catch_unwind(|| {
+            let _ = tx.try_send(1);
+            let _ = rx.try_recv();
+            panic!("between two operations");
+        });
+        assert!(panicked.is_err(), "{name}");
+        if tx.capacity() != Some(0) {
+            tx.send(3).unwrap();
+            assert_eq!(rx.recv(), Ok(3), "{name}");
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "{name}");
+    }
+}
+
+/// A value whose drop panics while the last receiver drains the channel:
+/// the panic comes out of the receiver's `drop`, and the values still
+/// queued behind it are dropped with the channel, each once.
+#[test]
+fn a_drop_that_panics_in_the_drain_leaves_the_rest_to_the_channel() {
+    struct PanicsOnDrop<'a>(&'a AtomicUsize, bool);
+    impl Drop for PanicsOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Relaxed);
+            assert!(!self.1, "the value that panics when dropped");
+        }
+    }
+    for capacity in [Some(4), None] {
+        let drops = AtomicUsize::new(0);
+        let (tx, rx) = match capacity {
+            Some(c) => bounded(c),
+            None => unbounded(),
+        };
+        tx.send(PanicsOnDrop(&drops, false)).unwrap();
+        tx.send(PanicsOnDrop(&drops, true)).unwrap();
+        tx.send(PanicsOnDrop(&drops, false)).unwrap();
+        tx.send(PanicsOnDrop(&drops, false)).unwrap();
+        assert!(catch_unwind(move || drop(rx)).is_err(), "{capacity:?}");
+        assert_eq!(drops.load(Relaxed), 2, "{capacity:?}: up to the panic");
+        assert!(tx.send(PanicsOnDrop(&drops, false)).is_err());
+        assert_eq!(drops.load(Relaxed), 3, "{capacity:?}: handed back");
+        drop(tx);
+        assert_eq!(drops.load(Relaxed), 5, "{capacity:?}: the rest, once");
+    }
 }
 
 #[test]
