@@ -73,6 +73,7 @@
 
 mod apply;
 mod async_result;
+mod builder;
 mod error;
 mod injector;
 mod job;
@@ -86,6 +87,7 @@ mod spare;
 mod star;
 
 pub use async_result::{AsyncResult, GetTimeoutError};
+pub use builder::PoolBuilder;
 pub use error::TaskError;
 pub use map::default_chunksize;
 pub use pool::Pool;

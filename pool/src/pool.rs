@@ -99,12 +99,15 @@ use crate::star::StarFn;
 /// pool.join();
 /// ```
 pub struct Pool {
-    registry: Arc<Registry>,
-    threads: Vec<thread::JoinHandle<()>>,
+    pub(crate) registry: Arc<Registry>,
+    /// The workers, joined by `Drop`.
+    pub(crate) threads: Vec<thread::JoinHandle<()>>,
 }
 
 impl Pool {
-    /// Starts a pool of `workers` threads.
+    /// Starts a pool of `workers` threads, named `weft-pool-{i}`:
+    /// `Pool::builder().workers(workers).build()`, with a panic for an
+    /// error (see [`PoolBuilder`](crate::PoolBuilder)).
     ///
     /// # Panics
     ///
@@ -119,21 +122,10 @@ impl Pool {
     /// assert_eq!(pool.workers(), 2);
     /// ```
     pub fn new(workers: usize) -> Self {
-        assert!(workers > 0, "a pool needs at least one worker");
-        let mut pool = Pool {
-            registry: Arc::new(Registry::new(workers)),
-            threads: Vec::with_capacity(workers),
-        };
-        for i in 0..workers {
-            let registry = pool.registry.clone();
-            // On failure `pool` is dropped, which joins the started threads.
-            let handle = thread::Builder::new()
-                .name(format!("weft-pool-worker-{i}"))
-                .spawn(move || Registry::main_loop(registry))
-                .expect("failed to start a pool worker thread");
-            pool.threads.push(handle);
-        }
-        pool
+        Pool::builder()
+            .workers(workers)
+            .build()
+            .expect("failed to start a pool worker thread")
     }
 
     /// The number of worker threads.

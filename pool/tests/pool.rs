@@ -336,7 +336,7 @@ fn apply_runs_on_a_worker() {
     let pool = Pool::new(2);
     let me = thread::current().id();
     let name = pool.apply(|| thread::current().name().map(str::to_owned), ());
-    assert!(name.unwrap().starts_with("weft-pool-worker-"));
+    assert!(name.unwrap().starts_with("weft-pool-"));
     assert_ne!(pool.apply(|| thread::current().id(), ()), me);
     assert_ne!(
         pool.apply_async(|| thread::current().id(), ())
