@@ -15,7 +15,7 @@
 use core::fmt;
 use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::Ordering::{AcqRel, Relaxed};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use weft_futex::Deadline;
 use weft_futex::atomic::AtomicUsize;
@@ -133,6 +133,12 @@ macro_rules! handle_impls {
             /// an unbounded one.
             pub fn capacity(&self) -> Option<usize> {
                 self.channel.capacity()
+            }
+
+            /// Whether `self` and `other` are handles on the same channel
+            /// (one a clone of the other, or of a clone).
+            pub fn same_channel(&self, other: &Self) -> bool {
+                Arc::ptr_eq(&self.channel, &other.channel)
             }
         }
 
@@ -268,7 +274,9 @@ impl<T> Sender<T> {
         }
     }
 
-    /// Sends `value`, waiting at most `timeout`.
+    /// Sends `value`, waiting at most `timeout`. A zero timeout still
+    /// sends if that needs no waiting, as [`try_send`](Self::try_send)
+    /// does.
     ///
     /// # Errors
     ///
@@ -277,6 +285,18 @@ impl<T> Sender<T> {
         self.send_until(value, Deadline::after(timeout))
     }
 
+    /// Sends `value`, waiting until `deadline` at the latest. A deadline
+    /// already past still sends if that needs no waiting, as
+    /// [`try_send`](Self::try_send) does.
+    ///
+    /// # Errors
+    ///
+    /// `Timeout` or `Disconnected`, with the value.
+    pub fn send_deadline(&self, value: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        self.send_until(value, Deadline::at(deadline))
+    }
+
+    /// The one path of `send`, `send_timeout` and `send_deadline`.
     #[inline]
     fn send_until(&self, value: T, deadline: Deadline) -> Result<(), SendTimeoutError<T>> {
         match &self.channel.flavor {
@@ -333,7 +353,9 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// Receives a message, waiting at most `timeout`.
+    /// Receives a message, waiting at most `timeout`. A zero timeout still
+    /// receives a message that is there, as [`try_recv`](Self::try_recv)
+    /// does.
     ///
     /// # Errors
     ///
@@ -342,6 +364,18 @@ impl<T> Receiver<T> {
         self.recv_until(Deadline::after(timeout))
     }
 
+    /// Receives a message, waiting until `deadline` at the latest. A
+    /// deadline already past still receives a message that is there, as
+    /// [`try_recv`](Self::try_recv) does.
+    ///
+    /// # Errors
+    ///
+    /// `Timeout`, or `Disconnected` once empty and every sender is gone.
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.recv_until(Deadline::at(deadline))
+    }
+
+    /// The one path of `recv`, `recv_timeout` and `recv_deadline`.
     #[inline]
     fn recv_until(&self, deadline: Deadline) -> Result<T, RecvTimeoutError> {
         match &self.channel.flavor {

@@ -10,7 +10,8 @@
 //!
 //! - `send` appends its offer, wakes a receiver, and waits until a receiver
 //!   has removed the offer (or the channel closes, or its deadline passes:
-//!   then it withdraws the offer and keeps the value).
+//!   then it withdraws the offer and keeps the value, unless a receiver
+//!   waiting in `recv` is bound to take it, as `try_send` leaves it).
 //! - `recv` takes the oldest offer, or waits for one.
 //! - `try_send` succeeds only if a receiver is already waiting in `recv`
 //!   without an offer set aside for it; the value is then left for that
@@ -94,6 +95,10 @@ impl<T> Rendezvous<T> {
             }
             state = match deadline.remaining() {
                 None => self.taken.wait(state),
+                // Each waiting receiver takes one offer, oldest first, before
+                // it leaves `recv`: offer `i` is promised to one of them if
+                // there are more than `i`, and stays, as with `try_send`.
+                Some(left) if left.is_zero() && i < state.waiting_receivers => return Ok(()),
                 Some(left) if left.is_zero() => {
                     return Err(SendFail::Timeout(withdraw(&mut state, i)));
                 }

@@ -529,3 +529,138 @@ fn the_last_receiver_drops_what_is_queued_at_once() {
         assert_eq!(drops.load(Relaxed), sent, "{capacity:?}: none twice");
     }
 }
+
+/// An instant already past.
+fn past() -> Instant {
+    let now = Instant::now();
+    now.checked_sub(Duration::from_secs(1)).unwrap_or(now)
+}
+
+/// Handles are on the same channel when one was cloned from the other;
+/// two channels, even of one flavor, are never the same.
+#[test]
+fn same_channel_holds_for_clones_only() {
+    for (name, make) in flavors() {
+        let (tx, rx) = make();
+        let (tx2, rx2) = (tx.clone(), rx.clone());
+        assert!(tx.same_channel(&tx) && tx.same_channel(&tx2), "{name}");
+        assert!(rx.same_channel(&rx) && rx2.same_channel(&rx), "{name}");
+        for (other_name, other) in flavors() {
+            let (tx3, rx3) = other();
+            assert!(!tx.same_channel(&tx3), "{name} and {other_name}");
+            assert!(!rx2.same_channel(&rx3), "{name} and {other_name}");
+        }
+        drop((tx, rx2));
+        assert!(tx2.same_channel(&tx2.clone()), "{name}: after a drop");
+    }
+}
+
+/// A deadline already past still tries once: it sends when there is room
+/// and receives what is queued, and reports `Timeout` only otherwise;
+/// disconnection comes first, as for the timeouts.
+#[test]
+fn a_past_deadline_tries_once() {
+    for (name, make) in flavors() {
+        let (tx, rx) = make();
+        if tx.capacity() != Some(0) {
+            assert_eq!(tx.send_deadline(1, past()), Ok(()), "{name}");
+            assert_eq!(rx.recv_deadline(past()), Ok(1), "{name}");
+            assert_eq!(tx.send_timeout(2, Duration::ZERO), Ok(()), "{name}");
+            assert_eq!(rx.recv_timeout(Duration::ZERO), Ok(2), "{name}");
+        }
+        assert_eq!(
+            rx.recv_deadline(past()),
+            Err(RecvTimeoutError::Timeout),
+            "{name}"
+        );
+        if tx.capacity().is_some() {
+            while tx.try_send(0).is_ok() {}
+            assert_eq!(
+                tx.send_deadline(3, past()),
+                Err(SendTimeoutError::Timeout(3)),
+                "{name}"
+            );
+        }
+        drop(rx);
+        assert_eq!(
+            tx.send_deadline(4, past()),
+            Err(SendTimeoutError::Disconnected(4)),
+            "{name}"
+        );
+        let (tx, rx) = make();
+        drop(tx);
+        assert_eq!(
+            rx.recv_deadline(past()),
+            Err(RecvTimeoutError::Disconnected),
+            "{name}"
+        );
+    }
+}
+
+/// A deadline in the future is waited out when nothing happens.
+#[test]
+fn deadlines_are_waited_out() {
+    let _watchdog = Watchdog::new("deadlines_are_waited_out", HANG);
+    let wait = Duration::from_millis(20);
+    for (name, make) in flavors() {
+        let (tx, rx) = make();
+        let deadline = Instant::now() + wait;
+        assert_eq!(
+            rx.recv_deadline(deadline),
+            Err(RecvTimeoutError::Timeout),
+            "{name}"
+        );
+        assert!(Instant::now() >= deadline, "{name}: receive left early");
+        if tx.capacity().is_some() {
+            while tx.try_send(0).is_ok() {}
+            let deadline = Instant::now() + wait;
+            assert_eq!(
+                tx.send_deadline(7, deadline),
+                Err(SendTimeoutError::Timeout(7)),
+                "{name}"
+            );
+            assert!(Instant::now() >= deadline, "{name}: send left early");
+        }
+    }
+}
+
+/// With no time left, a rendezvous send still hands its value to a
+/// receiver already blocked in `recv`, as `try_send` does; and a receive
+/// with no time left takes the value of a sender blocked in `send`.
+#[test]
+fn rendezvous_calls_with_no_time_left_reach_a_blocked_partner() {
+    let _watchdog = Watchdog::new(
+        "rendezvous_calls_with_no_time_left_reach_a_blocked_partner",
+        HANG,
+    );
+    let (tx, rx) = bounded(0);
+    type NoTimeSend = fn(&Sender<u64>, u64) -> Result<(), SendTimeoutError<u64>>;
+    let sends: [NoTimeSend; 2] = [
+        |tx, v| tx.send_deadline(v, past()),
+        |tx, v| tx.send_timeout(v, Duration::ZERO),
+    ];
+    for (value, send) in (10..).zip(sends) {
+        thread::scope(|s| {
+            let receiver = s.spawn(|| rx.recv());
+            // Retry until the receiver is blocked in `recv`.
+            loop {
+                match send(&tx, value) {
+                    Ok(()) => break,
+                    Err(SendTimeoutError::Timeout(_)) => thread::yield_now(),
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            assert_eq!(receiver.join().unwrap(), Ok(value));
+        });
+    }
+    thread::scope(|s| {
+        s.spawn(|| tx.send(20).unwrap());
+        loop {
+            match rx.recv_deadline(past()) {
+                Ok(v) => break assert_eq!(v, 20),
+                Err(RecvTimeoutError::Timeout) => thread::yield_now(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+}
