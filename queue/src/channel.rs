@@ -71,11 +71,28 @@ impl<T> Channel<T> {
     /// close fails and hands its value back. (A rendezvous channel holds
     /// no values of its own: each offer belongs to a sender, which takes it
     /// back when it sees the close.)
+    ///
+    /// If a value's drop panics, the values behind it are leaked, as
+    /// crossbeam-channel leaks them: dropped while that panic unwinds, one
+    /// more panic would abort the process.
     fn disconnect_receivers(&self) {
+        /// While unwinding from a panicking drop, pops the rest and forgets
+        /// it.
+        struct LeakTheRest<'a, T>(&'a Queue<T>);
+        impl<T> Drop for LeakTheRest<'_, T> {
+            fn drop(&mut self) {
+                while let Ok(value) = self.0.try_pop() {
+                    core::mem::forget(value);
+                }
+            }
+        }
+
         match &self.flavor {
             Flavor::Queue(queue) => {
                 queue.close();
+                let on_panic = LeakTheRest(queue);
                 while queue.try_pop().is_ok() {}
+                core::mem::forget(on_panic);
             }
             Flavor::Rendezvous(rendezvous) => {
                 rendezvous.close();
@@ -168,11 +185,11 @@ macro_rules! handle_impls {
         // may go on using the handles (crossbeam-channel and std declare
         // the same). The caller's code never runs in the middle of a
         // channel operation: values are only moved in and out, and a value
-        // is dropped only once it has left the channel (a panicking drop
-        // while the last receiver drains leaves the rest queued, to go with
-        // the channel). Every step other threads can see is one atomic
-        // operation, or made under the rendezvous's lock with nothing in
-        // between that can panic, and that lock does not poison.
+        // is dropped only once it has left the channel (if one panics while
+        // the last receiver drains, the rest is leaked: see
+        // `disconnect_receivers`). Every step other threads can see is one
+        // atomic operation, or made under the rendezvous's lock with nothing
+        // in between that can panic, and that lock does not poison.
         impl<T> UnwindSafe for $handle<T> {}
         impl<T> RefUnwindSafe for $handle<T> {}
 
