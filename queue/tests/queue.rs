@@ -371,3 +371,31 @@ fn len_never_exceeds_capacity() {
         });
     });
 }
+
+/// Large values pass through a thread with a small stack: the unbounded
+/// queue's blocks (63 values each) are made on the heap, never on the
+/// stack first, and neither flavor copies more than a value or two onto
+/// the stack. (crossbeam-channel's `list::stack_overflow` sends a 32 KiB
+/// value on a test thread's 2 MiB stack.)
+#[test]
+fn large_values_need_no_large_stack() {
+    // Miri has no stack limit to hit, only time to spend.
+    const SIZE: usize = if cfg!(miri) { 256 } else { 8 * 1024 };
+    let run = || {
+        for q in [Queue::bounded(8), Queue::unbounded()] {
+            for i in 0..3u8 {
+                q.push([i; SIZE]).unwrap();
+            }
+            for i in 0..3u8 {
+                assert!(q.pop().unwrap().iter().all(|&b| b == i));
+            }
+        }
+    };
+    // A block of 8 KiB values is about 500 KiB.
+    thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .unwrap();
+}

@@ -32,6 +32,8 @@
 
 use core::mem::MaybeUninit;
 use core::ptr;
+#[cfg(not(loom))]
+use std::alloc::{self, Layout};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 use weft_futex::atomic::{AtomicBool, AtomicPtr, AtomicU32};
@@ -97,6 +99,32 @@ pub(super) struct Block<T> {
 }
 
 impl<T> Block<T> {
+    /// An empty block, made on the heap.
+    ///
+    /// A block is [`BLOCK_CAP`] values large, so building it on the stack
+    /// and moving it into a `Box`, as `Box::new` does without
+    /// optimizations, would overflow a thread's stack for values of a few
+    /// tens of KiB. All-zero memory is an empty block (a null link, slot
+    /// flags clear, values uninitialized), so it comes zeroed from the
+    /// allocator.
+    #[cfg(not(loom))]
+    pub(super) fn new() -> Box<Self> {
+        let layout = Layout::new::<Self>();
+        // SAFETY: the layout's size is not zero: a block holds atomics.
+        let block = unsafe { alloc::alloc_zeroed(layout) }.cast::<Self>();
+        if block.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        // SAFETY: the global allocator gave this memory for a `Self`, as a
+        // `Box` of it asks for, and all-zero bytes are a valid `Self`: a
+        // null pointer, `false` and `0` in the atomics (plain integers in
+        // memory), and `MaybeUninit` values, which need no initialization.
+        unsafe { Box::from_raw(block) }
+    }
+
+    /// An empty block. Under loom the atomics and cells are the model's
+    /// own objects, which must be made by their constructors.
+    #[cfg(loom)]
     pub(super) fn new() -> Box<Self> {
         Box::new(Self {
             next: AtomicPtr::new(ptr::null_mut()),
