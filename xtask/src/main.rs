@@ -2,13 +2,15 @@
 //! `.cargo/config.toml`).
 //!
 //! One module per task, in the style of rust-analyzer's xtask: `bench`
-//! (with its parts in `bench/`), `ci` and `soak`. Each task declares its
+//! (with its parts in `bench/`), `ci`, `crossbeam_suite` (with its parts
+//! in `crossbeam_suite/`) and `soak`. Each task declares its
 //! command line once, with clap's derive, so its help and its parsing
 //! cannot drift apart. `metadata` asks Cargo about the workspace, and every
 //! child process runs through the `$CARGO` that started this one.
 
 mod bench;
 mod ci;
+mod crossbeam_suite;
 mod metadata;
 mod soak;
 
@@ -32,6 +34,7 @@ struct Cli {
 enum Task {
     Bench(bench::Args),
     Ci(ci::Args),
+    CrossbeamSuite(crossbeam_suite::Args),
     Soak(soak::Args),
 }
 
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().task {
         Some(Task::Bench(args)) => bench::run(args),
         Some(Task::Ci(args)) => ci::run(args),
+        Some(Task::CrossbeamSuite(args)) => crossbeam_suite::run(args),
         Some(Task::Soak(args)) => soak::run(args),
         None => Cli::command().print_help().map_err(Into::into),
     };
