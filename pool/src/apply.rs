@@ -25,7 +25,7 @@ use weft_futex::sync::Arc;
 
 use crate::async_result::{AsyncResult, Slot};
 use crate::error::TaskError;
-use crate::job::JobRef;
+use crate::job::{JobRef, Owner};
 use crate::latch::CountLatch;
 use crate::panics::{call_then_drop, drop_quietly, refuse};
 use crate::registry::Registry;
@@ -73,8 +73,9 @@ where
         let this = &raw const job;
         // SAFETY: `job` lives in this frame until the latch opens below,
         // and the job counts the latch down as its last access; `A`, `R`
-        // and `F` are `Send`, so the worker may take them.
-        let job_ref = unsafe { JobRef::new(this.cast(), Self::execute) };
+        // and `F` are `Send`, so the worker may take them. Nobody looks
+        // for the job: its owner is only its own address.
+        let job_ref = unsafe { JobRef::new(this.cast(), Self::execute, Owner::Call(this.cast())) };
         if !registry.injector.push(job_ref, 1) {
             // SAFETY: the job was not pushed, so its input is still ours.
             let input = job.input.with_mut(|input| unsafe { (*input).take() });
@@ -144,9 +145,11 @@ where
             args,
             slot: slot.clone(),
         }));
+        // The owner is the slot, which `AsyncResult::get` looks for.
+        let owner = Owner::Call(Arc::as_ptr(&slot).cast());
         // SAFETY: the job owns its allocation and frees it when it runs,
         // once; `A`, `R` and `F` are `Send + 'static`.
-        let job_ref = unsafe { JobRef::new(job.cast_const().cast(), Self::execute) };
+        let job_ref = unsafe { JobRef::new(job.cast_const().cast(), Self::execute, owner) };
         if !registry.injector.push(job_ref, 1) {
             // SAFETY: the job was not pushed, so the allocation is still
             // only ours.
@@ -154,7 +157,7 @@ where
             drop(slot);
             refuse(f, args);
         }
-        AsyncResult::new(slot)
+        AsyncResult::new(slot, registry)
     }
 
     /// Runs the call and completes the slot; frees the job.

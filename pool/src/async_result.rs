@@ -25,6 +25,16 @@
 //! and wakes): no wake-up is lost, and a result that nobody waits for costs
 //! no system call.
 //!
+//! **Waiting on a worker.** A task that waits for another task of its own
+//! pool would hold a worker while the task it waits for may sit in the
+//! queue behind it, and a pool whose workers all wait so deadlocks. So a
+//! wait made on one of the pool's own workers first takes the awaited
+//! job's queued copies out of the queue (their owner names the slot, see
+//! `job.rs`) and runs them itself: `apply_async`'s one job, or
+//! `map_async`'s tickets, the first of which runs every chunk no worker has
+//! claimed while the others find nothing left. A job that another worker
+//! has started is waited for by sleeping, as from any other thread.
+//!
 //! **Dropping** a handle drops only its reference: the job still runs,
 //! stores its result, and the last reference (the job's or the handle's)
 //! frees the slot and the result in it, with the slot's `drop_unclaimed`
@@ -48,6 +58,8 @@ use weft_futex::sync::Arc;
 use weft_futex::{Deadline, SpinWait, UnsafeCell};
 
 use crate::error::TaskError;
+use crate::job::Owner;
+use crate::registry::Registry;
 
 /// The job has not finished, and nobody sleeps on the slot.
 const PENDING: u32 = 0;
@@ -152,12 +164,17 @@ impl<R> Drop for Slot<R> {
 #[must_use = "dropping the handle does not cancel the task, but loses its result"]
 pub struct AsyncResult<R> {
     slot: Arc<Slot<R>>,
+    /// The address of the registry whose queue holds the job, to recognize
+    /// its workers; 0 for a result made ready at once.
+    pool: usize,
 }
 
 impl<R> AsyncResult<R> {
-    /// A handle to `slot`, which a job will complete.
-    pub(crate) fn new(slot: Arc<Slot<R>>) -> Self {
-        Self { slot }
+    /// A handle to `slot`, which a job pushed to `registry`'s queue will
+    /// complete; the job's owner is `Owner::Call` of the slot's address.
+    pub(crate) fn new(slot: Arc<Slot<R>>, registry: &Registry) -> Self {
+        let pool = std::ptr::from_ref(registry).addr();
+        Self { slot, pool }
     }
 
     /// A handle whose result is already there (for an empty `map_async`).
@@ -165,7 +182,10 @@ impl<R> AsyncResult<R> {
         let slot = Slot::new();
         // SAFETY: the slot is new and completed only here.
         unsafe { slot.complete(Ok(value)) };
-        Self::new(Arc::new(slot))
+        Self {
+            slot: Arc::new(slot),
+            pool: 0,
+        }
     }
 
     /// Blocks until the task has finished, and returns its value, or its
@@ -247,9 +267,14 @@ impl<R> AsyncResult<R> {
     }
 
     /// Waits for a final state until `deadline`, and returns whether it
-    /// came: spins a little ([`SpinWait`]), then sleeps on the state.
+    /// came: on one of the pool's workers, runs the job first if it is
+    /// still queued; then spins a little ([`SpinWait`]), then sleeps on the
+    /// state.
     #[inline]
     fn wait_until(&self, deadline: Deadline) -> bool {
+        if !is_final(self.load_state()) {
+            self.run_if_queued();
+        }
         let mut spin = SpinWait::new();
         loop {
             let state = self.load_state();
@@ -267,6 +292,31 @@ impl<R> AsyncResult<R> {
                 weft_futex::wait_until(&self.slot.state, WAITING, deadline);
             }
         }
+    }
+
+    /// If the calling thread is one of the pool's workers, takes the
+    /// task's queued jobs out of the queue and runs them here (see "Waiting
+    /// on a worker" in the module docs).
+    fn run_if_queued(&self) {
+        let owner = Owner::Call(Arc::as_ptr(&self.slot).cast());
+        Registry::with_current_worker_at(self.pool, |registry| {
+            let mut job = None;
+            let taken = registry.injector.remove_where(|queued| {
+                let ours = queued.owner() == owner;
+                if ours {
+                    job = Some(*queued);
+                }
+                ours
+            });
+            // Every queued copy of a call's job is the same `JobRef`.
+            if let Some(job) = job {
+                for _ in 0..taken {
+                    // SAFETY: these copies were taken out of the queue, so
+                    // this thread runs each of them, once.
+                    unsafe { job.run() };
+                }
+            }
+        });
     }
 
     /// Whether the task has finished (so [`get`](Self::get) would not

@@ -42,10 +42,24 @@
 //! **Spurious or surplus wakes** are harmless: a woken worker re-checks
 //! the queue and goes back to sleep if it is empty.
 //!
+//! **Waiting frames** (`help.rs`) take jobs too: a thread that waits for a
+//! call of its own runs that call's queued jobs, and their descendants,
+//! itself. [`Injector::take`] removes the job its caller picks under the
+//! lock. When there is none, [`Injector::take_or_announce`] lets the caller
+//! announce, in that same critical section, that it is going to sleep (on
+//! its own futex word), and counts it in `waiters`. A push made after that
+//! critical section reads `waiters` after its own, so it knows that a
+//! waiting frame may sleep and should perhaps be poked; the frames
+//! themselves it finds through the job's context (`help.rs`). The argument
+//! is the one above, with the frame's word in place of `event`.
+//!
 //! **Shutdown.** [`Injector::close`] sets `closed` under the lock; from
 //! then on [`Injector::push`] refuses jobs, so a worker that holds the lock
-//! and sees `closed` with an empty queue knows that no job can ever come,
-//! and exits. Queued jobs are still handed out: closing never loses work.
+//! and sees `closed` with an empty queue knows that no job can ever come
+//! from outside, and exits. Queued jobs are still handed out: closing never
+//! loses work. Only [`Injector::push_nested`] still pushes, for work
+//! already accepted (a `scope`'s task, a `fork_join`'s `b`): each such job
+//! has a frame that waits for it and runs it itself if no worker is left.
 //!
 //! # Memory ordering
 //!
@@ -85,6 +99,10 @@ pub(crate) struct Injector<J> {
     /// The futex word sleeping workers wait on; submitters increment it
     /// before they wake.
     event: AtomicU32,
+    /// Frames asleep in a helping wait: counted in the critical section
+    /// that found nothing for them ([`take_or_announce`](Self::take_or_announce)),
+    /// counted out when they wake.
+    waiters: AtomicUsize,
 }
 
 /// The part of the injector that the lock protects.
@@ -109,6 +127,7 @@ impl<J: Clone> Injector<J> {
             pending: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             event: AtomicU32::new(0),
+            waiters: AtomicUsize::new(0),
         }
     }
 
@@ -128,6 +147,34 @@ impl<J: Clone> Injector<J> {
             self.wake(copies.min(sleepers), sleepers);
         }
         true
+    }
+
+    /// Appends `copies` copies of `job` like [`push`](Self::push), but even
+    /// to a closed queue: the job belongs to work the pool has accepted,
+    /// and has a waiting frame that runs it if no worker is left.
+    ///
+    /// Returns how many of the new jobs no sleeping consumer was woken for,
+    /// if some waiting frame sleeps (counted by
+    /// [`take_or_announce`](Self::take_or_announce) in a critical section
+    /// before this one); 0 otherwise. The caller pokes waiting frames for
+    /// those.
+    pub(crate) fn push_nested(&self, job: J, copies: usize) -> usize {
+        let mut state = self.state.lock();
+        state.jobs.extend(std::iter::repeat_n(job, copies));
+        self.pending.store(state.jobs.len(), Relaxed);
+        let sleepers = state.sleepers;
+        drop(state);
+        let woken = copies.min(sleepers);
+        if woken > 0 {
+            self.wake(woken, sleepers);
+        }
+        // Relaxed: a waiter counts itself in before it unlocks, and this
+        // load comes after our lock, so the lock orders the two.
+        if self.waiters.load(Relaxed) == 0 {
+            0
+        } else {
+            copies - woken
+        }
     }
 
     /// Wakes `n` of the `sleepers` consumers counted under the lock.
@@ -200,6 +247,60 @@ impl<J: Clone> Injector<J> {
                 return;
             }
         }
+    }
+
+    /// Removes and returns the queued job at the index `pick` returns, if
+    /// it returns one; `pick` sees the queue, oldest job first, under the
+    /// lock.
+    pub(crate) fn take(&self, pick: impl FnOnce(&VecDeque<J>) -> Option<usize>) -> Option<J> {
+        // Relaxed: a zero here is exact for jobs this thread pushed (see
+        // `remove_where`); others' jobs are found by the caller's next look
+        // under the lock, `take_or_announce`.
+        if self.pending.load(Relaxed) == 0 {
+            return None;
+        }
+        let mut state = self.state.lock();
+        let i = pick(&state.jobs)?;
+        let job = state.jobs.remove(i);
+        self.pending.store(state.jobs.len(), Relaxed);
+        job
+    }
+
+    /// [`take`](Self::take), and when `pick` finds nothing, calls
+    /// `announce` in the same critical section: the caller's announcement
+    /// that it goes to sleep. If `announce` returns `Some`, the caller is
+    /// counted among the sleeping waiters, and must call
+    /// [`waiter_awake`](Self::waiter_awake) once it has slept.
+    ///
+    /// Returns the job, or what `announce` returned.
+    pub(crate) fn take_or_announce<T>(
+        &self,
+        pick: impl FnOnce(&VecDeque<J>) -> Option<usize>,
+        announce: impl FnOnce() -> Option<T>,
+    ) -> Result<J, Option<T>> {
+        let mut state = self.state.lock();
+        if let Some(i) = pick(&state.jobs) {
+            let job = state
+                .jobs
+                .remove(i)
+                .expect("`pick` returns the index of a queued job");
+            self.pending.store(state.jobs.len(), Relaxed);
+            return Ok(job);
+        }
+        let announced = announce();
+        if announced.is_some() {
+            // Relaxed: read by pushers after their own lock (see
+            // `push_nested`).
+            self.waiters.fetch_add(1, Relaxed);
+        }
+        Err(announced)
+    }
+
+    /// Counts out a waiter counted in by
+    /// [`take_or_announce`](Self::take_or_announce), after its sleep.
+    pub(crate) fn waiter_awake(&self) {
+        // Relaxed: a count only; a count too high costs a needless poke.
+        self.waiters.fetch_sub(1, Relaxed);
     }
 
     /// Removes every queued job for which `matches` is true, and returns how

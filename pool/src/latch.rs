@@ -1,23 +1,23 @@
-//! A countdown latch on one futex word: how a blocking call waits for the
-//! jobs it submitted.
+//! A countdown latch on one futex word: how a call waits for the jobs it
+//! submitted.
 //!
 //! # Implementation
 //!
-//! The latch starts at the number of jobs a blocking call pushed (at most one
-//! per worker, so the count is small). Each job counts down once, as the
-//! very last thing it does with the call's memory; the call waits until the
-//! count reads zero. It is the `CountLatch` of rayon-core
-//! (`rayon-core/src/latch.rs`) reduced to what the pool needs: one waiter,
-//! the thread that made the call.
+//! The latch starts at the number of jobs a call pushed (a blocking call
+//! pushes at most one per worker; a scope counts each task up as it is
+//! spawned). Each job counts down once, as the very last thing it does with
+//! the call's memory; the call waits until the count reads zero. It is the
+//! `CountLatch` of rayon-core (`rayon-core/src/latch.rs`) reduced to what
+//! the pool needs: one waiter, the thread that made the call.
 //!
 //! The whole latch is one `AtomicU32`:
 //!
 //! ```text
-//!   bit 31      bits 30..0
-//! ┌─────────┬──────────────────────────┐
-//! │SLEEPING │ jobs that have not yet    │
-//! │         │ counted down              │
-//! └─────────┴──────────────────────────┘
+//!   bit 31     bit 30     bits 29..0
+//! ┌─────────┬─────────┬──────────────────────────┐
+//! │SLEEPING │ HELPING │ jobs that have not yet    │
+//! │         │         │ counted down              │
+//! └─────────┴─────────┴──────────────────────────┘
 //! ```
 //!
 //! **Waiting** is the sleep-bit loop of `sleep_bit.rs`: the waiter reads
@@ -29,6 +29,15 @@
 //! zero wakes the waiter if `SLEEPING` was set; one wake is enough, as
 //! there is one waiter. No wake-up is lost, by the argument of
 //! `sleep_bit.rs`: every count-down is a read-modify-write of the word.
+//!
+//! **Helping waits** (`help.rs`) sleep on the same word, and want to be
+//! woken for two reasons: the count reached zero, or a job they could run
+//! was pushed (a *poke*). Such a waiter sets `HELPING` with `SLEEPING`
+//! (in the queue's critical section that found nothing to run), and clears
+//! both when it wakes. A pusher pokes it by clearing `HELPING` with a
+//! `fetch_and`: only the poker that found the bit set wakes the waiter, and
+//! the change of the word sends a waiter that is about to sleep back to
+//! look (the sleep-bit argument again). The count-down ignores `HELPING`.
 //!
 //! **Why the latch may vanish under the last job.** The call's frame, and
 //! the latch in it, can be freed the moment the waiter sees zero. So
@@ -43,18 +52,21 @@
 //! **Why not `weft_barrier::Latch`.** That latch is general: any number
 //! of waiters, any `usize` count, and a count-down past zero must panic
 //! with the count unchanged, so its count-downs are compare-and-swap loops
-//! on a count beside a separate futex word. Here the count is at most one
-//! per worker and every count-down is exact by construction (one per
-//! ticket), so the count, the sleep bit and the futex share one word, and
-//! counting down is a single `fetch_sub` with nothing to check.
+//! on a count beside a separate futex word. Here every count-down is exact
+//! by construction (one per job), so the count, the sleep bits and the
+//! futex share one word, and counting down is a single `fetch_sub` with
+//! nothing to check.
 //!
 //! # Memory ordering
 //!
 //! Each `fetch_sub` is `Release` and pairs with the waiter's `Acquire`
 //! reads (see `sleep_bit.rs`): every job's writes, the results it
-//! produced, happen before the waiter sees a zero count.
+//! produced, happen before the waiter sees a zero count. Counting up and
+//! poking are `Relaxed`: a count-up happens before the count-down of the
+//! job it counts (the job is pushed after it), and a poke publishes
+//! nothing (the queue's lock publishes the job).
 
-use std::sync::atomic::Ordering::Release;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use weft_futex::SpinWait;
 use weft_futex::atomic::AtomicU32;
@@ -63,8 +75,15 @@ use crate::sleep_bit::wait_with_sleep_bit;
 
 /// Set while the waiter may be asleep on the word.
 const SLEEPING: u32 = 1 << 31;
+/// Set while the waiter sleeps in a helping wait and wants to be woken
+/// when a job it could run is pushed.
+const HELPING: u32 = 1 << 30;
 /// The bits that hold the count.
-const COUNT: u32 = SLEEPING - 1;
+const COUNT: u32 = HELPING - 1;
+/// The most unfinished jobs [`CountLatch::try_count_up`] accepts: half the
+/// count's range, so that threads counting up at once cannot carry into
+/// the flags before one of them sees the limit.
+const MAX_COUNT: u32 = COUNT / 2;
 
 /// A countdown of outstanding jobs with one waiter.
 #[derive(Debug)]
@@ -78,13 +97,14 @@ impl CountLatch {
     ///
     /// # Panics
     ///
-    /// If `count` does not fit in 31 bits (a pool pushes at most one job per
-    /// worker to a latch, so this means over two billion workers).
+    /// If `count` does not fit in 29 bits (a blocking call pushes at most
+    /// one job per worker to a latch, so this means half a billion
+    /// workers).
     pub(crate) fn new(count: usize) -> Self {
         let count = u32::try_from(count)
             .ok()
-            .filter(|&c| c <= COUNT)
-            .expect("a latch counts at most 2^31 - 1 jobs");
+            .filter(|&c| c <= MAX_COUNT)
+            .expect("a latch counts at most 2^29 - 1 jobs");
         Self {
             word: AtomicU32::new(count),
         }
@@ -111,7 +131,7 @@ impl CountLatch {
         // the reference made for the call is not used after it.
         let before = unsafe { (*word).fetch_sub(n, Release) };
         debug_assert!(before & COUNT >= n, "latch counted down below zero");
-        if before == SLEEPING | n {
+        if before & !HELPING == SLEEPING | n {
             // The count is zero and the waiter sleeps, or is about to. The
             // latch may already be gone: only the word's address is used.
             Self::wake(word);
@@ -134,6 +154,79 @@ impl CountLatch {
         wait_with_sleep_bit(&self.word, SLEEPING, SpinWait::new(), |word| {
             (word & COUNT == 0).then_some(())
         });
+    }
+
+    /// Counts one more job, which the caller then pushes, and returns
+    /// `true`; returns `false`, leaving the count as it was, when 2^29 - 1
+    /// jobs are already unfinished.
+    ///
+    /// The count must not be zero while a thread waits on the latch: the
+    /// caller is the waiter before it waits, or a job that is counted.
+    #[inline]
+    pub(crate) fn try_count_up(&self) -> bool {
+        // Relaxed: the job counted here is pushed after this, and the queue
+        // orders the push before the job's Release count-down.
+        let before = self.word.fetch_add(1, Relaxed);
+        if before & COUNT >= MAX_COUNT {
+            self.word.fetch_sub(1, Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Whether the count is zero. After `true`, everything the counted jobs
+    /// wrote is visible.
+    #[inline]
+    pub(crate) fn is_open(&self) -> bool {
+        // Acquire: pairs with the Release count-downs.
+        self.word.load(Acquire) & COUNT == 0
+    }
+
+    /// Announces a helping sleep: sets `SLEEPING` and `HELPING`, and returns
+    /// the word to pass to [`sleep`](Self::sleep), or `None` if the count
+    /// is zero (do not sleep; the bits are cleared again).
+    pub(crate) fn announce_helping_sleep(&self) -> Option<u32> {
+        // Acquire: as in `is_open`; this read-modify-write is where the
+        // waiter learns of a count-down made since it last looked.
+        let word = self.word.fetch_or(SLEEPING | HELPING, Acquire) | SLEEPING | HELPING;
+        if word & COUNT == 0 {
+            self.end_helping_sleep();
+            return None;
+        }
+        Some(word)
+    }
+
+    /// Sleeps on the word while it holds `word`, the value
+    /// [`announce_helping_sleep`](Self::announce_helping_sleep) returned.
+    /// May return spuriously.
+    pub(crate) fn sleep(&self, word: u32) {
+        weft_futex::wait(&self.word, word);
+    }
+
+    /// After a helping sleep: clears `SLEEPING` and `HELPING`, so that
+    /// neither a count-down nor a push makes a system call to wake a waiter
+    /// that is awake.
+    pub(crate) fn end_helping_sleep(&self) {
+        // Relaxed: the waiter reads the count again, with Acquire, before
+        // it decides anything.
+        self.word.fetch_and(!(SLEEPING | HELPING), Relaxed);
+    }
+
+    /// Wakes the waiter if it sleeps in a helping wait and nobody has poked
+    /// it since; returns whether this call did.
+    ///
+    /// The latch must be alive: the caller runs inside the call the latch
+    /// belongs to, or in a job it waits for.
+    pub(crate) fn poke(&self) -> bool {
+        // Relaxed: a poke publishes nothing (see the module docs).
+        if self.word.load(Relaxed) & HELPING == 0
+            || self.word.fetch_and(!HELPING, Relaxed) & HELPING == 0
+        {
+            return false;
+        }
+        // The waiter is the only thread that sleeps on the word.
+        weft_futex::wake_one(&self.word);
+        true
     }
 }
 

@@ -74,7 +74,10 @@
 mod apply;
 mod async_result;
 mod builder;
+mod context;
 mod error;
+mod fork_join;
+mod help;
 mod injector;
 mod job;
 mod latch;
@@ -82,6 +85,7 @@ mod map;
 mod panics;
 mod pool;
 mod registry;
+mod scope;
 mod sleep_bit;
 mod spare;
 mod star;
@@ -91,6 +95,7 @@ pub use builder::PoolBuilder;
 pub use error::TaskError;
 pub use map::default_chunksize;
 pub use pool::Pool;
+pub use scope::Scope;
 pub use star::StarFn;
 
 /// How long a test of the crate's internals may run before its watchdog

@@ -72,14 +72,23 @@ use crate::star::StarFn;
 /// # Nesting
 ///
 /// A task may use the pool that runs it (through a `&Pool` it borrows or an
-/// `Arc<Pool>`). A blocking call made on one of the pool's own workers
-/// never deadlocks, even with a single worker: the calling worker takes
-/// part in the call, running its chunks itself, while any idle workers
-/// help; `apply` simply runs the function on the calling worker. Such a
-/// nested blocking call keeps working after [`close`](Self::close), since
-/// it belongs to work the pool already accepted. Waiting for an
-/// [`AsyncResult`] inside a task does *not* help, and can deadlock a pool
-/// whose workers all wait, as in Python.
+/// `Arc<Pool>`), and waiting inside a task never deadlocks the pool, even
+/// with a single worker: a worker that waits runs queued work meanwhile,
+/// but only work it waits for.
+///
+/// - A blocking call made on one of the pool's own workers takes part in
+///   the call, running its chunks itself, while any idle workers help;
+///   `apply` simply runs the function on the calling worker.
+/// - [`fork_join`](Self::fork_join) and [`scope`](Self::scope) run their
+///   own queued jobs themselves, and, on a worker, the queued jobs of the
+///   tasks that other workers run for them.
+/// - Waiting for an [`AsyncResult`] on one of the pool's workers runs the
+///   task right there if no worker has started it yet.
+///
+/// Such nested calls keep working after [`close`](Self::close), since they
+/// belong to work the pool already accepted. (Tasks that block each other
+/// by other means, a channel or a lock, can still hold every worker, as in
+/// any pool of fixed size.)
 ///
 /// # Examples
 ///

@@ -93,30 +93,32 @@ impl Registry {
         WORKER_OF.with(|w| ptr::eq(w.get(), self))
     }
 
+    /// Calls `f` with the registry whose worker the calling thread is, if
+    /// that registry's address is `addr`; returns `None` otherwise.
+    pub(crate) fn with_current_worker_at<T>(
+        addr: usize,
+        f: impl FnOnce(&Registry) -> T,
+    ) -> Option<T> {
+        let registry = WORKER_OF.with(Cell::get);
+        if registry.is_null() || registry.addr() != addr {
+            return None;
+        }
+        // SAFETY: the calling thread is one of this registry's workers,
+        // whose loop holds a reference to it for as long as the thread
+        // runs jobs, and so during this call.
+        Some(f(unsafe { &*registry }))
+    }
+
     /// A worker thread's whole life: pop a job, run it, repeat; sleep when
     /// there is none; return when the pool is closed and its queue empty.
     pub(crate) fn main_loop(this: Arc<Registry>) {
         WORKER_OF.with(|w| w.set(Arc::as_ptr(&this)));
-        // Jobs catch every panic of user code; one escaping would mean a
-        // call whose latch never opens, so treat it as fatal.
-        let abort = AbortOnUnwind;
         while let Some(job) = this.injector.pop_or_sleep() {
-            // SAFETY: each pushed copy of a job is popped, and so run, once;
-            // whoever pushed it keeps its data alive until it has run.
-            unsafe { job.execute() };
+            // SAFETY: each pushed copy of a job is popped (or taken back),
+            // and so run, once; whoever pushed it keeps its data alive
+            // until it has run.
+            unsafe { job.run() };
         }
-        std::mem::forget(abort);
         WORKER_OF.with(|w| w.set(ptr::null()));
-    }
-}
-
-/// Aborts the process if dropped during a panic: a job unwound into the
-/// worker loop, which the pool's jobs never do.
-struct AbortOnUnwind;
-
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        eprintln!("weft-pool: a job unwound into the worker loop; aborting");
-        std::process::abort();
     }
 }

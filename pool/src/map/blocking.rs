@@ -30,7 +30,8 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use super::feed::Feed;
 use super::work::{Borrowed, MapWork, Owned, Source, default_chunksize};
-use crate::job::JobRef;
+use crate::context::Context;
+use crate::job::{JobRef, Owner};
 use crate::latch::CountLatch;
 use crate::panics::{
     Payload, closed, drop_outcome_quietly, drop_quietly_in_place, drop_vec_quietly,
@@ -92,8 +93,9 @@ where
 pub(crate) struct MapCall<'f, T, R, F, S = Owned<T>> {
     f: &'f F,
     work: MapWork<T, R, S>,
-    /// Counts the tickets that may still touch this descriptor.
-    latch: CountLatch,
+    /// The call's place in the tree of waits; its latch counts the tickets
+    /// that may still touch this descriptor.
+    context: Context,
 }
 
 impl<'f, T, R, F, S> MapCall<'f, T, R, F, S>
@@ -119,55 +121,47 @@ where
         let call = MapCall {
             f,
             work,
-            latch: CountLatch::new(tickets),
+            context: Context::new(tickets, caller_is_worker.then_some(registry)),
         };
         let this = &raw const call;
+        let owner = Owner::Context(&raw const call.context);
+        // `T: Send`, `R: Send` and `F: Sync` make running chunks on other
+        // threads sound.
+        // SAFETY: the descriptor lives in this frame until the latch opens
+        // below, and each ticket counts the latch down as its last access.
+        let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket, owner) };
 
+        if !caller_is_worker {
+            if tickets > 0 && !registry.injector.push(job, tickets) {
+                // SAFETY: nothing was pushed, so no chunk was claimed.
+                unsafe { call.work.drop_unstarted() };
+                closed();
+            }
+            // The soundness of the whole call rests on this wait: it
+            // returns only when every ticket has finished with the
+            // descriptor, and it cannot unwind. (Moving `call` out
+            // afterwards is fine: no ticket holds its address any more.)
+            call.context.latch.wait();
+            return call;
+        }
+
+        // A nested call is part of accepted work: it is pushed even if the
+        // pool was closed meanwhile, and this thread runs it alone if no
+        // worker is left.
         if tickets > 0 {
-            // `T: Send`, `R: Send` and `F: Sync` make running chunks on
-            // other threads sound.
-            // SAFETY: the descriptor lives in this frame until the latch
-            // opens below, and each ticket counts the latch down as its
-            // last access.
-            let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
-            if !registry.injector.push(job, tickets) {
-                if caller_is_worker {
-                    // Closed under our feet: a worker's nested call is part
-                    // of accepted work, so it runs alone.
-                    // SAFETY: nothing was pushed; we own the count.
-                    unsafe { CountLatch::count_down(&call.latch, tickets as u32) };
-                } else {
-                    // SAFETY: nothing was pushed, so no chunk was claimed.
-                    unsafe { call.work.drop_unstarted() };
-                    closed();
-                }
-            }
+            registry.push_nested(job, tickets);
         }
-
-        if caller_is_worker {
-            while let Some(i) = call.work.claim() {
-                // SAFETY: we claimed chunk `i`; the buffers live until
-                // `finish` below.
-                unsafe { call.work.run_chunk(call.f, i) };
-            }
-            // Every chunk is claimed. Tickets still queued would only find
-            // nothing to do, but they point into this frame: take them
-            // back instead of waiting for a worker to pop them.
-            let unpopped = registry
-                .injector
-                .remove_where(|job| job.data() == this.cast());
-            if unpopped > 0 {
-                // SAFETY: these tickets were removed from the queue, so
-                // they will never run; their counts are ours to retire.
-                unsafe { CountLatch::count_down(&call.latch, unpopped as u32) };
-            }
+        while let Some(i) = call.work.claim() {
+            // SAFETY: we claimed chunk `i`; the buffers live until `finish`
+            // below.
+            unsafe { call.work.run_chunk(call.f, i) };
         }
-
-        // The soundness of the whole call rests on this wait: it returns
-        // only when every ticket has finished with the descriptor, and it
-        // cannot unwind. (Moving `call` out afterwards is fine: no ticket
-        // holds its address any more.)
-        call.latch.wait();
+        // Every chunk is claimed. The tickets still queued only find nothing
+        // to do, and the wait takes them back first; then it runs the
+        // descendants of the chunks other workers are running, until those
+        // are done. As above, the call is sound because this wait returns
+        // only when every ticket has finished, and never unwinds.
+        registry.wait_helping(&call.context);
         call
     }
 
@@ -192,7 +186,7 @@ where
         // The last access: after it the caller may return and free the
         // descriptor.
         // SAFETY: `this` is live until this count-down takes effect.
-        unsafe { CountLatch::count_down(&raw const (*this).latch, 1) };
+        unsafe { CountLatch::count_down(&raw const (*this).context.latch, 1) };
     }
 }
 
@@ -271,14 +265,15 @@ where
         let call = MapCall {
             f,
             work,
-            latch: CountLatch::new(tickets),
+            context: Context::new(tickets, None),
         };
         let this = &raw const call;
+        let owner = Owner::Context(&raw const call.context);
         // `feed_from` catches the iterator's panics, so nothing skips the
         // wait for the latch below.
         // SAFETY: as in `run`: the descriptor lives in this frame until the
         // latch opens, and each ticket counts the latch down last.
-        let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
+        let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket, owner) };
         // While this thread feeds, it is busy too: one ticket at least
         // waits until the feed is done, so that the call keeps as many
         // threads running as the pool has workers (on a pool with a worker
@@ -305,7 +300,7 @@ where
                 // The call was accepted, and its early tickets run every
                 // chunk; the other tickets' counts are ours to retire.
                 // SAFETY: these tickets were never pushed.
-                unsafe { CountLatch::count_down(&call.latch, late as u32) };
+                unsafe { CountLatch::count_down(&call.context.latch, late as u32) };
             } else {
                 // Nothing was pushed, so no chunk was claimed: the call
                 // never started.
@@ -319,7 +314,7 @@ where
         }
 
         // As in `run`: the wait that makes the call sound.
-        call.latch.wait();
+        call.context.latch.wait();
 
         // SAFETY: the latch is open, so every published chunk has run and
         // its writes are visible; the feed is closed.

@@ -21,7 +21,7 @@ use weft_futex::sync::Arc;
 use super::work::MapWork;
 use crate::async_result::{AsyncResult, Slot};
 use crate::error::TaskError;
-use crate::job::JobRef;
+use crate::job::{JobRef, Owner};
 use crate::panics::{drop_outcome_quietly, drop_quietly, drop_vec_quietly, refuse};
 use crate::registry::Registry;
 
@@ -71,10 +71,12 @@ where
             // SAFETY: `this` came from `Arc::into_raw` and is still owned.
             unsafe { Arc::increment_strong_count(this) };
         }
+        // The owner is the slot, which `AsyncResult::get` looks for.
+        let owner = Owner::Call(Arc::as_ptr(&slot).cast());
         // SAFETY: each ticket owns one reference, so the descriptor lives
         // until every ticket has run; the bounds on `T`, `R` and `F` make
         // running it on a worker sound.
-        let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket) };
+        let job = unsafe { JobRef::new(this.cast(), Self::execute_ticket, owner) };
         if !registry.injector.push(job, tickets) {
             for _ in 1..tickets {
                 // SAFETY: we own these references; none was pushed.
@@ -89,7 +91,7 @@ where
             drop(call);
             refuse(f, ());
         }
-        AsyncResult::new(slot)
+        AsyncResult::new(slot, registry)
     }
 
     /// What a worker does with a ticket: claim and run chunks until none is
