@@ -179,16 +179,16 @@ impl<T> Array<T> {
         // A closed queue's `tail` carries the closed bit, which no stamp
         // does, so the comparison below fails and the slow path says so.
         let slot = &self.buffer[tail & (self.closed_bit - 1)];
-        // Acquire, SeqCst and Release: as in `try_push_slow`.
+        // Acquire, SeqCst and Release: as in `claim` and `write`.
         if slot.stamp.load(Acquire) == tail
             && self
                 .tail
                 .compare_exchange_weak(tail, self.next(tail), SeqCst, Relaxed)
                 .is_ok()
         {
-            // SAFETY: as in `try_push_slow`: the compare-and-swap made this
-            // thread the only producer for this position, and the stamp
-            // says the slot's previous value was consumed.
+            // SAFETY: as in `write`: the compare-and-swap made this thread
+            // the only producer for this position, and the stamp says the
+            // slot's previous value was consumed.
             slot.value.with_mut(|v| unsafe { (*v).write(value) });
             slot.stamp.store(tail + 1, Release);
             return Ok(());
@@ -196,14 +196,32 @@ impl<T> Array<T> {
         self.try_push_slow(value)
     }
 
-    /// The loop behind [`try_push`](Self::try_push).
+    /// The loop behind [`try_push`](Self::try_push): claim, then write.
     #[inline(never)]
     fn try_push_slow(&self, value: T) -> Result<(), PushFail<T>> {
+        match self.claim() {
+            Ok(tail) => {
+                // SAFETY: `claim` gave this thread the position `tail`.
+                unsafe { self.write(tail, value) };
+                Ok(())
+            }
+            Err(PushFail::Full(())) => Err(PushFail::Full(value)),
+            Err(PushFail::Closed(())) => Err(PushFail::Closed(value)),
+        }
+    }
+
+    /// Claims the slot at the tail and returns its position, for a value
+    /// that [`write`](Self::write) stores there later. A push does both at
+    /// once; a select's send claims when it is chosen and writes when the
+    /// caller completes it, and a consumer that reaches the slot meanwhile
+    /// waits for the write, as for any push.
+    #[inline(always)]
+    pub(crate) fn claim(&self) -> Result<usize, PushFail<()>> {
         let mut spin = SpinWait::new();
         let mut tail = self.tail.load(Relaxed);
         loop {
             if tail & self.closed_bit != 0 {
-                return Err(PushFail::Closed(value));
+                return Err(PushFail::Closed(()));
             }
             let slot = &self.buffer[tail & (self.closed_bit - 1)];
             // Acquire: pairs with the consumer's Release store of this
@@ -217,16 +235,7 @@ impl<T> Array<T> {
                     .tail
                     .compare_exchange_weak(tail, self.next(tail), SeqCst, Relaxed)
                 {
-                    Ok(_) => {
-                        // SAFETY: the compare-and-swap made this thread the
-                        // only producer for this position, and the stamp
-                        // says the slot's previous value was consumed.
-                        slot.value.with_mut(|v| unsafe { (*v).write(value) });
-                        // Release: publishes the value to the consumer's
-                        // Acquire load of the stamp.
-                        slot.stamp.store(tail + 1, Release);
-                        return Ok(());
-                    }
+                    Ok(_) => return Ok(tail),
                     Err(current) => {
                         tail = current;
                         spin.snooze();
@@ -244,9 +253,9 @@ impl<T> Array<T> {
                     // sleep must see a close that came before its
                     // registration (the Dekker pair with `close`).
                     if self.tail.load(Relaxed) & self.closed_bit != 0 {
-                        return Err(PushFail::Closed(value));
+                        return Err(PushFail::Closed(()));
                     }
-                    return Err(PushFail::Full(value));
+                    return Err(PushFail::Full(()));
                 }
                 spin.snooze();
                 tail = self.tail.load(Relaxed);
@@ -256,6 +265,24 @@ impl<T> Array<T> {
                 tail = self.tail.load(Relaxed);
             }
         }
+    }
+
+    /// Writes `value` into the slot at `position` and publishes it.
+    ///
+    /// # Safety
+    ///
+    /// The calling thread claimed `position` with [`claim`](Self::claim)
+    /// and has not written it yet.
+    #[inline(always)]
+    pub(crate) unsafe fn write(&self, position: usize, value: T) {
+        let slot = &self.buffer[position & (self.closed_bit - 1)];
+        // SAFETY: the claim made this thread the only producer for this
+        // position, and the stamp it read says the slot's previous value
+        // was consumed.
+        slot.value.with_mut(|v| unsafe { (*v).write(value) });
+        // Release: publishes the value to the consumer's Acquire load of
+        // the stamp.
+        slot.stamp.store(position + 1, Release);
     }
 
     /// Pops without blocking. A queue that is closed still yields what it

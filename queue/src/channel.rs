@@ -30,7 +30,7 @@ use crate::{
 // The channel exists once, inside an `Arc`; boxing the large variant would
 // only add an indirection to every send and receive.
 #[allow(clippy::large_enum_variant)]
-enum Flavor<T> {
+pub(crate) enum Flavor<T> {
     Queue(Queue<T>),
     Rendezvous(Rendezvous<T>),
 }
@@ -129,6 +129,11 @@ impl<T> Channel<T> {
 macro_rules! handle_impls {
     ($handle:ident, $count:ident, $disconnect:ident) => {
         impl<T> $handle<T> {
+            /// What the channel is made of, for `select`.
+            pub(crate) fn flavor(&self) -> &Flavor<T> {
+                &self.channel.flavor
+            }
+
             /// The number of messages queued at one instant (always 0 for a
             /// rendezvous channel).
             pub fn len(&self) -> usize {

@@ -264,3 +264,46 @@ impl RecvTimeoutError {
         matches!(self, Self::Disconnected)
     }
 }
+
+// ---- Select errors ----
+
+/// Declares a unit error struct of `Select`.
+macro_rules! select_error {
+    ($(#[$meta:meta])* $name:ident => $text:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name;
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str($text)
+            }
+        }
+
+        impl std::error::Error for $name {}
+    };
+}
+
+select_error! {
+    /// [`Select::try_select`](crate::Select::try_select) failed: no
+    /// operation was ready.
+    TrySelectError => "no operation in the select was ready"
+}
+
+select_error! {
+    /// [`Select::select_timeout`](crate::Select::select_timeout) (or
+    /// `select_deadline`) failed: no operation became ready in time.
+    SelectTimeoutError => "timed out waiting for an operation in the select"
+}
+
+select_error! {
+    /// [`Select::try_ready`](crate::Select::try_ready) failed: no operation
+    /// was ready.
+    TryReadyError => "no operation in the select was ready to run"
+}
+
+select_error! {
+    /// [`Select::ready_timeout`](crate::Select::ready_timeout) (or
+    /// `ready_deadline`) failed: no operation became ready in time.
+    ReadyTimeoutError => "timed out waiting for an operation in the select to be ready"
+}

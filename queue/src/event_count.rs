@@ -37,6 +37,29 @@
 //! woken consumer that lost the value to a faster one goes back to sleep;
 //! somebody got the value. `close` wakes everybody.
 //!
+//! # Selecting threads
+//!
+//! A thread blocked in a select sleeps on its own word, not on `seq` (see
+//! `select/context.rs`), so an event count also keeps a [`Registry`] of the
+//! selects waiting on it, behind a lock, and the top bit of `sleepers`,
+//! [`SELECTING`], says that the registry is not empty. A notifier still
+//! reads only `sleepers`: a queue that nobody selects on pays nothing more.
+//! When the bit is set, the notifier claims one registered select (all of
+//! them for `close`) and wakes it, and falls back on the sleepers of `seq`
+//! only if there was none to claim.
+//!
+//! A select registers (setting the bit, if it is the first, with a `SeqCst`
+//! read-modify-write, under the registry's lock) and then checks the queue
+//! after a `SeqCst` fence before it sleeps: the same Dekker pair as above,
+//! with one more case. A select that finds the registry not empty sets no
+//! bit itself; but the bit was set by an earlier entry's `SeqCst`
+//! read-modify-write, inside the lock, before this select's own check (the
+//! lock orders them), so a notifier whose load misses the bit also comes
+//! before that check in the `SeqCst` order, and the check sees its change.
+//! A notifier that sees the bit takes the lock: if it gets it before the
+//! select registered, its change came before the select's check, which
+//! sees it; if after, it finds the entry.
+//!
 //! # Loom
 //!
 //! Loom models a `SeqCst` *access* as if it were only acquire/release, which
@@ -51,6 +74,9 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 
 use weft_futex::atomic::AtomicU32;
 use weft_futex::{Deadline, SpinWait};
+use weft_mutex::Mutex;
+
+use crate::select::{Context, Entry, Registry};
 
 /// How many [`SpinWait`] schedules a blocked thread goes through, retrying
 /// its operation after each round, before it registers and sleeps: about
@@ -64,12 +90,24 @@ use weft_futex::{Deadline, SpinWait};
 /// threads outnumber cores.
 const SPIN_SCHEDULES: u32 = 8;
 
+/// The bit of `sleepers` that says selects are registered.
+const SELECTING: u32 = 1 << 31;
+
 /// Sleepers waiting for one kind of change; see the module documentation.
+///
+/// `repr(C)` keeps the two words that every push and pop may touch at the
+/// front, next to the other event count's, with the registry behind them.
+#[repr(C)]
 pub(crate) struct EventCount {
     /// Incremented by every notification that may find a sleeper.
     seq: AtomicU32,
-    /// Threads between registering and waking.
+    /// ```text
+    /// bit 31     SELECTING: `selectors` holds entries
+    /// bits 0-30  threads between registering to sleep on `seq` and waking
+    /// ```
     sleepers: AtomicU32,
+    /// The selects waiting for this change.
+    selectors: Mutex<Registry>,
 }
 
 impl EventCount {
@@ -77,31 +115,41 @@ impl EventCount {
         Self {
             seq: AtomicU32::new(0),
             sleepers: AtomicU32::new(0),
+            selectors: Mutex::new(Registry::default()),
         }
     }
 
-    /// Wakes one sleeper, if any. Call after a `SeqCst` change of the
-    /// queue's indices that may let a sleeper proceed.
+    /// Wakes one sleeper or select, if any. Call after a `SeqCst` change of
+    /// the queue's indices that may let a sleeper proceed.
     #[inline]
     pub(crate) fn notify_one(&self) {
         loom_fence();
         // SeqCst: the notifier's half of the Dekker pair.
-        if self.sleepers.load(SeqCst) != 0 {
-            self.wake(false);
+        let sleepers = self.sleepers.load(SeqCst);
+        if sleepers != 0 {
+            self.wake(sleepers, false);
         }
     }
 
-    /// Wakes every sleeper, for `close`.
+    /// Wakes every sleeper and select, for `close`.
     pub(crate) fn notify_all(&self) {
         loom_fence();
         // SeqCst: as in `notify_one`.
-        if self.sleepers.load(SeqCst) != 0 {
-            self.wake(true);
+        let sleepers = self.sleepers.load(SeqCst);
+        if sleepers != 0 {
+            self.wake(sleepers, true);
         }
     }
 
+    /// The rest of a notification that found `sleepers` not zero.
     #[cold]
-    fn wake(&self, all: bool) {
+    fn wake(&self, sleepers: u32, all: bool) {
+        if sleepers & SELECTING != 0 && self.selectors.lock().notify(all) && !all {
+            return;
+        }
+        if sleepers & !SELECTING == 0 {
+            return;
+        }
         // Release: pairs with the Acquire load of `seq` in `wait_until`, so
         // a sleeper that reads the new count also sees the change that
         // caused it.
@@ -110,6 +158,28 @@ impl EventCount {
             weft_futex::wake_all(&self.seq);
         } else {
             weft_futex::wake_one(&self.seq);
+        }
+    }
+
+    /// Registers a select's entry. The caller then checks the queue, after
+    /// a `SeqCst` fence, before its thread sleeps; see "Selecting threads".
+    pub(crate) fn register(&self, entry: Entry) {
+        let mut selectors = self.selectors.lock();
+        if selectors.is_empty() {
+            // SeqCst: the select's half of the Dekker pair.
+            self.sleepers.fetch_or(SELECTING, SeqCst);
+        }
+        selectors.register(entry);
+    }
+
+    /// Removes the entry of `cx` for `op`, if it is still registered.
+    pub(crate) fn unregister(&self, cx: &Context, op: u32) {
+        let mut selectors = self.selectors.lock();
+        selectors.unregister(cx, op);
+        if selectors.is_empty() {
+            // Relaxed: a notifier that still sees the bit only takes the
+            // lock for nothing.
+            self.sleepers.fetch_and(!SELECTING, Relaxed);
         }
     }
 

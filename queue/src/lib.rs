@@ -31,9 +31,10 @@
 //! (the work list of a pool, a pipeline stage that someone shuts down).
 //! Use the channel handles when ownership decides the end: the channel
 //! disconnects when the senders (or receivers) are gone, with no `close`
-//! to forget. For one producer and one consumer, a single-producer
-//! single-consumer ring (not in Weft) can be faster; when you need
-//! `select!` over several channels, use crossbeam-channel.
+//! to forget. To wait on several channels at once, use [`select!`] (or
+//! [`Select`], for a list of operations built at run time). For one
+//! producer and one consumer, a single-producer single-consumer ring (not
+//! in Weft) can be faster.
 //!
 //! # Example
 //!
@@ -60,10 +61,14 @@ mod event_count;
 mod list;
 mod queue;
 mod rendezvous;
+mod select;
+mod select_macro;
 
 pub use channel::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
 pub use error::{
-    PopTimeoutError, PushError, PushTimeoutError, RecvError, RecvTimeoutError, SendError,
-    SendTimeoutError, TryPopError, TryPushError, TryRecvError, TrySendError,
+    PopTimeoutError, PushError, PushTimeoutError, ReadyTimeoutError, RecvError, RecvTimeoutError,
+    SelectTimeoutError, SendError, SendTimeoutError, TryPopError, TryPushError, TryReadyError,
+    TryRecvError, TrySelectError, TrySendError,
 };
 pub use queue::Queue;
+pub use select::{Select, SelectedOperation};

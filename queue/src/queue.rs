@@ -15,15 +15,29 @@
 //! fails, handing the value back; there is no window in which a value slips
 //! in after consumers concluded that the queue is closed and drained. After
 //! setting the flag, `close` wakes every sleeper on both sides.
+//!
+//! # Select
+//!
+//! A select waits on a queue's event counts like a sleeper, through
+//! [`register_pop`](Queue::register_pop) and
+//! [`register_push`](Queue::register_push), which check the queue after
+//! registering (see [`crate::event_count`]). A select's pop is an ordinary
+//! `try_pop`; its push is split in two: [`claim_push`](Queue::claim_push)
+//! claims room when the select chooses the operation, and
+//! [`write_claimed`](Queue::write_claimed) stores the value the caller
+//! passes when it completes it.
 
 use core::fmt;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
 
 use weft_futex::Deadline;
+use weft_futex::atomic::fence;
 
 use crate::array::{Array, PopFail, PushFail};
 use crate::event_count::EventCount;
 use crate::list::List;
+use crate::select::{Context, Entry};
 use crate::{PopTimeoutError, PushError, PushTimeoutError, TryPopError, TryPushError};
 
 enum Flavor<T> {
@@ -328,6 +342,101 @@ impl<T> Queue<T> {
                 Ok(value)
             }
             Flavor::Unbounded(list) => list.try_pop(),
+        }
+    }
+}
+
+/// Room claimed for a select's send; see "Select" in the module
+/// documentation.
+#[derive(Debug)]
+pub(crate) enum Claim {
+    /// A bounded queue's slot at this position, to be written.
+    Slot(usize),
+    /// An unbounded queue always has room: the value is pushed when it
+    /// comes.
+    Unbounded,
+    /// The queue is closed: the send fails.
+    Closed,
+}
+
+/// The select side of a queue; see "Select" in the module documentation.
+impl<T> Queue<T> {
+    /// Registers a select waiting for a value; returns whether a pop would
+    /// complete now (with a value, or with the close), checked after the
+    /// registration.
+    pub(crate) fn register_pop(&self, entry: Entry) -> bool {
+        self.not_empty.register(entry);
+        self.ready_to_pop()
+    }
+
+    /// Removes what [`register_pop`](Self::register_pop) registered.
+    pub(crate) fn unregister_pop(&self, cx: &Context, op: u32) {
+        self.not_empty.unregister(cx, op);
+    }
+
+    /// Registers a select waiting for room; returns whether a push would
+    /// complete now, checked after the registration.
+    pub(crate) fn register_push(&self, entry: Entry) -> bool {
+        self.not_full.register(entry);
+        self.ready_to_push()
+    }
+
+    /// Removes what [`register_push`](Self::register_push) registered.
+    pub(crate) fn unregister_push(&self, cx: &Context, op: u32) {
+        self.not_full.unregister(cx, op);
+    }
+
+    /// Whether a pop would complete now: the queue holds a value or is
+    /// closed.
+    pub(crate) fn ready_to_pop(&self) -> bool {
+        // SeqCst fence: the select's half of the Dekker pair with pushes
+        // and `close` (see `crate::event_count`).
+        fence(SeqCst);
+        !self.is_empty() || self.is_closed()
+    }
+
+    /// Whether a push would complete now: there is room, or the queue is
+    /// closed (and the push would fail).
+    pub(crate) fn ready_to_push(&self) -> bool {
+        // SeqCst fence: as in `ready_to_pop`, with pops.
+        fence(SeqCst);
+        !self.is_full() || self.is_closed()
+    }
+
+    /// Claims room for a value that [`write_claimed`](Self::write_claimed)
+    /// stores later; `None` if the queue is full.
+    pub(crate) fn claim_push(&self) -> Option<Claim> {
+        match &self.flavor {
+            Flavor::Bounded(array) => match array.claim() {
+                Ok(position) => Some(Claim::Slot(position)),
+                Err(PushFail::Full(())) => None,
+                Err(PushFail::Closed(())) => Some(Claim::Closed),
+            },
+            Flavor::Unbounded(list) if list.is_closed() => Some(Claim::Closed),
+            Flavor::Unbounded(_) => Some(Claim::Unbounded),
+        }
+    }
+
+    /// Completes a push whose room [`claim_push`](Self::claim_push)
+    /// claimed; the value comes back if the queue is closed (only an
+    /// unbounded queue's claim can end that way).
+    ///
+    /// # Safety
+    ///
+    /// `claim` came from `claim_push` on this queue, and is used once.
+    pub(crate) unsafe fn write_claimed(&self, claim: Claim, value: T) -> Result<(), T> {
+        match (claim, &self.flavor) {
+            (Claim::Slot(position), Flavor::Bounded(array)) => {
+                // SAFETY: the caller's claim gave it `position`, unwritten.
+                unsafe { array.write(position, value) };
+                self.not_empty.notify_one();
+                Ok(())
+            }
+            (Claim::Unbounded, _) => self.try_push(value).map_err(TryPushError::into_inner),
+            (Claim::Closed, _) => Err(value),
+            (Claim::Slot(_), Flavor::Unbounded(_)) => {
+                unreachable!("an unbounded queue claims no slots")
+            }
         }
     }
 }
