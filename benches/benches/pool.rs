@@ -17,6 +17,13 @@
 //!   Peer: `rayon` (`spawn` + a std `mpsc` channel).
 //! - `map_cpu_heavy`: 64 items of about 1 ms of work each; measures the
 //!   speed-up. Peers: `sequential` and `rayon`.
+//! - `imap_100k`: `x + 1` over 100 000 `u64`s, streamed in chunks of 256
+//!   and summed in input order; measures a lazy pipeline's per-chunk cost.
+//!   `weft` is `imap_chunked`; peers: `weft_map_async` (the whole input
+//!   at once with `map_async_chunked` and `get`) and `crossbeam_pipeline`
+//!   (one scoped thread per worker, input chunks sent through a bounded
+//!   crossbeam channel, results sent back with their index and put back in
+//!   order by the consumer).
 //!
 //! Every pool has one worker per CPU and is created once, outside the
 //! timed loop.
@@ -28,6 +35,7 @@ use std::time::Duration;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime,
 };
+use crossbeam_channel::bounded;
 use rayon::prelude::*;
 use weft_benches::{busy_work, workers};
 use weft_pool::Pool;
@@ -167,9 +175,95 @@ fn bench_cpu_heavy(c: &mut Criterion) {
     g.finish();
 }
 
+/// The input length and chunk size of `imap_100k`.
+const IMAP_LEN: u64 = 100_000;
+const IMAP_CHUNK: usize = 256;
+
+/// The crossbeam peer of `imap`: `threads` scoped workers take chunks of
+/// `data` from a bounded channel and send back their results with the
+/// chunk's index; the consumer keeps `2 * threads + 2` chunks in flight, as
+/// `imap` does, and sums the results in input order.
+fn crossbeam_pipeline(data: &[u64], threads: usize, chunk: usize) -> u64 {
+    let window = 2 * threads + 2;
+    let (to_workers, inputs) = bounded::<(usize, Vec<u64>)>(window);
+    let (to_consumer, outputs) = bounded::<(usize, Vec<u64>)>(window);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let (inputs, to_consumer) = (inputs.clone(), to_consumer.clone());
+            s.spawn(move || {
+                for (index, items) in inputs {
+                    let results = items.into_iter().map(|x| x + 1).collect();
+                    to_consumer.send((index, results)).unwrap();
+                }
+            });
+        }
+        drop(to_consumer);
+        let mut chunks = data.chunks(chunk).map(<[u64]>::to_vec).enumerate();
+        let mut in_flight = 0;
+        let mut next = 0;
+        let mut early: std::collections::BTreeMap<usize, Vec<u64>> = Default::default();
+        let mut sum = 0u64;
+        loop {
+            while in_flight < window {
+                let Some(chunk) = chunks.next() else { break };
+                to_workers.send(chunk).unwrap();
+                in_flight += 1;
+            }
+            if in_flight == 0 {
+                break;
+            }
+            let (index, results) = outputs.recv().unwrap();
+            early.insert(index, results);
+            while let Some(results) = early.remove(&next) {
+                sum += results.iter().sum::<u64>();
+                next += 1;
+                in_flight -= 1;
+            }
+        }
+        drop(to_workers);
+        sum
+    })
+}
+
+fn bench_imap(c: &mut Criterion) {
+    let weft = Pool::new(workers());
+    let data: Vec<u64> = (0..IMAP_LEN).collect();
+    let expected: u64 = data.iter().map(|x| x + 1).sum();
+    let mut g = c.benchmark_group("pool/imap_100k");
+    g.sample_size(30);
+    g.bench_function("weft", |b| {
+        b.iter(|| {
+            let sum: u64 = weft
+                .imap_chunked(|x| x + 1, black_box(&data).iter().copied(), IMAP_CHUNK)
+                .map(Result::unwrap)
+                .sum();
+            assert_eq!(sum, expected);
+        })
+    });
+    g.bench_function("weft_map_async", |b| {
+        b.iter(|| {
+            let results = weft
+                .map_async_chunked(|x| x + 1, black_box(&data).iter().copied(), IMAP_CHUNK)
+                .get()
+                .unwrap();
+            assert_eq!(results.iter().sum::<u64>(), expected);
+        })
+    });
+    let threads = workers();
+    g.bench_function("crossbeam_pipeline", |b| {
+        b.iter(|| {
+            assert_eq!(
+                crossbeam_pipeline(black_box(&data), threads, IMAP_CHUNK),
+                expected
+            )
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    targets = bench_map_trivial, bench_round_trip, bench_cpu_heavy
+    targets = bench_map_trivial, bench_round_trip, bench_cpu_heavy, bench_imap
 }
 criterion_main!(benches);
