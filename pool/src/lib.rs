@@ -9,15 +9,23 @@
 //!   [`Pool::apply_async`]) return an [`AsyncResult`] at once.
 //!   [`Pool::map_slice`] is `map` over a slice, read in place by the
 //!   workers: the fast way to map a cheap function over a long slice.
+//! - [`Pool::imap`] and [`Pool::imap_unordered`] (and their `_chunked`
+//!   forms) are lazy maps: iterators ([`Imap`], [`ImapUnordered`]) that
+//!   pull the input on the iterating thread, a bounded window of chunks
+//!   ahead of the results, and hand the results out in input order or as
+//!   their chunks finish. An endless input is fine.
+//! - [`Pool::builder`] ([`PoolBuilder`]) sets the workers' names and stack
+//!   size and runs an initializer on each before its first task; its
+//!   `build` reports a thread that could not start as an error.
 //! - [`StarFn`] lets `starmap` and `apply` splat a tuple of arguments into
 //!   a function of 0 to 12 parameters: `pool.starmap(u64::pow, pairs)`.
 //! - A task's panic comes back as the caller's own panic (blocking calls,
 //!   after every chunk has finished) or as a [`TaskError`] (async calls).
 //!
 //! How it works (the queue, the tickets, the latch, how idle workers sleep
-//! without losing a wake-up, panics, shutdown, and why nested calls cannot
-//! deadlock) is told in the design note, `README.md` next to this crate's
-//! `Cargo.toml`, and in each module.
+//! without losing a wake-up, imap's window, panics, shutdown, and why
+//! nested calls cannot deadlock) is told in the design note, `README.md`
+//! next to this crate's `Cargo.toml`, and in each module.
 //!
 //! # When to use it
 //!
