@@ -151,9 +151,15 @@ impl PoolBuilder {
     ///
     /// ```
     /// let pool = weft_pool::Pool::builder().stack_size(16 << 20).build().unwrap();
-    /// // A task may now use a deep recursion or large arrays on its stack.
-    /// let big = pool.apply(|| [1u8; 4 << 20].iter().map(|&b| b as u32).sum::<u32>(), ());
-    /// assert_eq!(big, 4 << 20);
+    /// // A task may now keep large arrays on its stack, or recurse deeply.
+    /// let last = pool.apply(
+    ///     || {
+    ///         let big = std::hint::black_box([7u8; 4 << 20]);
+    ///         big[big.len() - 1]
+    ///     },
+    ///     (),
+    /// );
+    /// assert_eq!(last, 7);
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
         self.stack_size = Some(bytes);
