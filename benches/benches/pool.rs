@@ -24,6 +24,21 @@
 //!   (one scoped thread per worker, input chunks sent through a bounded
 //!   crossbeam channel, results sent back with their index and put back in
 //!   order by the consumer).
+//! - `join_fib`: `fib(30)` split with `fork_join` down to a sequential
+//!   cutoff at `n <= 20` (about 180 splits); measures recursive
+//!   divide-and-conquer. Peer: `rayon` (`rayon::join`).
+//! - `join_quicksort`: the same quicksort of 4 194 304 random `u64`s on
+//!   both sides, halves sorted in parallel with `fork_join` /
+//!   `rayon::join`, sequential (`sort_unstable`) below 4 096 elements; the
+//!   input is copied from a prepared vector before each iteration,
+//!   untimed.
+//! - `scope_spawn_1k`: 1 000 tasks spawned in one scope, each writing its
+//!   own slot of a borrowed slice; measures the cost of a spawned task.
+//!   Peer: `rayon` (`rayon::scope`).
+//!
+//! In the last three, both sides run the whole call on one of their
+//! workers (`Pool::apply`, `ThreadPool::install`), so each uses exactly
+//! its pool's threads.
 //!
 //! Every pool has one worker per CPU and is created once, outside the
 //! timed loop.
@@ -33,7 +48,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use criterion::{
-    BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime,
+    BatchSize, BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main,
+    measurement::WallTime,
 };
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
@@ -261,9 +277,185 @@ fn bench_imap(c: &mut Criterion) {
     g.finish();
 }
 
+/// `fork_join` or `rayon::join`: the one thing the divide-and-conquer
+/// scenarios do differently on each side.
+trait Join: Sync {
+    fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send;
+}
+
+impl Join for Pool {
+    fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        self.fork_join(a, b)
+    }
+}
+
+/// `rayon::join`, for code running inside a rayon pool.
+struct Rayon;
+
+impl Join for Rayon {
+    fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        rayon::join(a, b)
+    }
+}
+
+/// `fib(n)` split in two at every level down to `FIB_CUTOFF`.
+fn fib(join: &impl Join, n: u64) -> u64 {
+    if n <= FIB_CUTOFF {
+        return fib_sequential(n);
+    }
+    let (a, b) = join.join(|| fib(join, n - 1), || fib(join, n - 2));
+    a + b
+}
+
+fn fib_sequential(n: u64) -> u64 {
+    if n < 2 {
+        n
+    } else {
+        fib_sequential(n - 1) + fib_sequential(n - 2)
+    }
+}
+
+const FIB_N: u64 = 30;
+const FIB_CUTOFF: u64 = 20;
+
+fn bench_join_fib(c: &mut Criterion) {
+    let weft = Pool::new(workers());
+    let rayon = rayon_pool();
+    let expected = fib_sequential(FIB_N);
+    let mut g = c.benchmark_group("pool/join_fib");
+    g.sample_size(20);
+    g.bench_function("weft", |b| {
+        b.iter(|| assert_eq!(weft.apply(|n| fib(&weft, n), (black_box(FIB_N),)), expected))
+    });
+    g.bench_function("rayon", |b| {
+        b.iter(|| assert_eq!(rayon.install(|| fib(&Rayon, black_box(FIB_N))), expected))
+    });
+    g.finish();
+}
+
+const SORT_LEN: usize = 1 << 22;
+const SORT_CUTOFF: usize = 4096;
+
+/// Quicksort: partition, then sort the two sides with `join`, down to
+/// `SORT_CUTOFF` elements.
+fn quicksort(join: &impl Join, v: &mut [u64]) {
+    if v.len() <= SORT_CUTOFF {
+        v.sort_unstable();
+        return;
+    }
+    let mid = partition(v);
+    let (low, high) = v.split_at_mut(mid);
+    join.join(|| quicksort(join, low), || quicksort(join, &mut high[1..]));
+}
+
+/// Lomuto's partition around the middle element; returns its final index.
+fn partition(v: &mut [u64]) -> usize {
+    let last = v.len() - 1;
+    v.swap(v.len() / 2, last);
+    let pivot = v[last];
+    let mut store = 0;
+    for i in 0..last {
+        if v[i] <= pivot {
+            v.swap(i, store);
+            store += 1;
+        }
+    }
+    v.swap(store, last);
+    store
+}
+
+fn bench_join_quicksort(c: &mut Criterion) {
+    let weft = Pool::new(workers());
+    let rayon = rayon_pool();
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let input: Vec<u64> = (0..SORT_LEN)
+        .map(|_| {
+            x = busy_work(x);
+            x
+        })
+        .collect();
+    let mut g = c.benchmark_group("pool/join_quicksort");
+    // An iteration takes tens of milliseconds: see `bench_cpu_heavy`.
+    g.sample_size(10);
+    g.sampling_mode(SamplingMode::Flat);
+    g.bench_function("weft", |b| {
+        b.iter_batched_ref(
+            || input.clone(),
+            |v| weft.apply(|v: &mut Vec<u64>| quicksort(&weft, v), (v,)),
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("rayon", |b| {
+        b.iter_batched_ref(
+            || input.clone(),
+            |v| rayon.install(|| quicksort(&Rayon, v)),
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+    let mut check = input.clone();
+    weft.apply(|v: &mut Vec<u64>| quicksort(&weft, v), (&mut check,));
+    assert!(check.is_sorted(), "the benchmark's quicksort sorts");
+}
+
+const SCOPE_TASKS: usize = 1000;
+
+fn bench_scope_spawn(c: &mut Criterion) {
+    let weft = Pool::new(workers());
+    let rayon = rayon_pool();
+    let mut slots = vec![0u64; SCOPE_TASKS];
+    let mut g = c.benchmark_group("pool/scope_spawn_1k");
+    g.sample_size(30);
+    g.bench_function("weft", |b| {
+        b.iter(|| {
+            weft.apply(
+                |slots: &mut Vec<u64>| {
+                    weft.scope(|s| {
+                        for (i, slot) in slots.iter_mut().enumerate() {
+                            s.spawn(move |_| *slot = black_box(i as u64) + 1);
+                        }
+                    })
+                },
+                (&mut slots,),
+            )
+        })
+    });
+    g.bench_function("rayon", |b| {
+        b.iter(|| {
+            rayon.install(|| {
+                rayon::scope(|s| {
+                    for (i, slot) in slots.iter_mut().enumerate() {
+                        s.spawn(move |_| *slot = black_box(i as u64) + 1);
+                    }
+                })
+            })
+        })
+    });
+    g.finish();
+    assert_eq!(slots[SCOPE_TASKS - 1], SCOPE_TASKS as u64);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    targets = bench_map_trivial, bench_round_trip, bench_cpu_heavy, bench_imap
+    targets = bench_map_trivial, bench_round_trip, bench_cpu_heavy, bench_imap,
+        bench_join_fib, bench_join_quicksort, bench_scope_spawn
 }
 criterion_main!(benches);
