@@ -14,6 +14,11 @@
 //!   pull the input on the iterating thread, a bounded window of chunks
 //!   ahead of the results, and hand the results out in input order or as
 //!   their chunks finish. An endless input is fine.
+//! - [`Pool::fork_join`] (rayon's `join`) runs two closures, perhaps in
+//!   parallel, and [`Pool::scope`] runs tasks spawned with
+//!   [`Scope::spawn`] that may borrow from outside the scope: recursive
+//!   divide-and-conquer, split as it runs. Both nest freely, inside each
+//!   other and inside any task.
 //! - [`Pool::builder`] ([`PoolBuilder`]) sets the workers' names and stack
 //!   size and runs an initializer on each before its first task; its
 //!   `build` reports a thread that could not start as an error.
@@ -23,9 +28,10 @@
 //!   after every chunk has finished) or as a [`TaskError`] (async calls).
 //!
 //! How it works (the queue, the tickets, the latch, how idle workers sleep
-//! without losing a wake-up, imap's window, panics, shutdown, and why
-//! nested calls cannot deadlock) is told in the design note, `README.md`
-//! next to this crate's `Cargo.toml`, and in each module.
+//! without losing a wake-up, imap's window, fork-join and scopes, panics,
+//! shutdown, and why waiting inside a task cannot deadlock) is told in the
+//! design note, `README.md` next to this crate's `Cargo.toml`, and in each
+//! module.
 //!
 //! # When to use it
 //!
@@ -34,11 +40,19 @@
 //! independent calls, results collected in order. The workers are
 //! persistent, so a call costs a lock and a wake, not a thread start.
 //!
-//! Prefer `rayon` for recursive divide-and-conquer, for parallel iterator
-//! chains, or for very fine-grained work: its work-stealing deques split
-//! work adaptively, while this pool splits a call into fixed chunks up
-//! front. Prefer `std::thread::scope` for a handful of long-lived,
-//! different tasks.
+//! For recursive divide-and-conquer (a quicksort, a tree walk), split the
+//! work with [`Pool::fork_join`] or [`Pool::scope`] down to pieces of a few
+//! microseconds or more: the pool then balances it as it runs, as rayon
+//! does, and a task that waits runs the queued pieces it waits for. All of
+//! the pool's threads share one queue behind one lock, where rayon gives
+//! each worker a deque of its own and lets idle ones steal; on a few cores
+//! the two keep pace (see BENCHMARKS.md), but with many cores and very
+//! fine splits the one lock becomes the bottleneck, and rayon scales
+//! further.
+//!
+//! Prefer `rayon` for parallel iterator chains and for very fine-grained
+//! work. Prefer `std::thread::scope` for a handful of long-lived, different
+//! tasks.
 //!
 //! # Example
 //!
