@@ -143,6 +143,11 @@ impl<R> Drop for Slot<R> {
 /// wait without taking the value, and [`ready`](Self::ready) and
 /// [`successful`](Self::successful) look without waiting.
 ///
+/// Waiting for a result inside a task of the same pool (on one of its
+/// workers) never deadlocks the pool: if no worker has started the task
+/// yet, the waiting worker runs it itself, right there; otherwise it sleeps
+/// until the task is done.
+///
 /// Dropping the handle neither cancels the work nor leaks it: the task
 /// runs, and its result is dropped with the last reference, the handle's
 /// or the finished job's. The results of a `map_async` or `starmap_async`
@@ -189,7 +194,9 @@ impl<R> AsyncResult<R> {
     }
 
     /// Blocks until the task has finished, and returns its value, or its
-    /// panic as a [`TaskError`].
+    /// panic as a [`TaskError`]. On one of the pool's workers, runs the
+    /// task itself first if no worker has started it yet (as do the other
+    /// waits).
     ///
     /// # Errors
     ///

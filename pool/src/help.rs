@@ -15,8 +15,10 @@
 //!    pool's workers, the oldest queued *descendant* of the call (a job
 //!    whose context's chain of parents reaches the call's, see
 //!    `context.rs`). Run it, with its context current, and go to 1.
-//! 3. Spin a little, watching the latch and the queue's length; go to 1
-//!    if either changes.
+//! 3. Spin a little, watching the latch and the queue's length (going to
+//!    1 when they change); one budget for each stretch of finding
+//!    nothing, so that other calls' traffic on the queue cannot keep the
+//!    frame from sleeping.
 //! 4. Pick again, and if there is still nothing, announce the sleep in the
 //!    same critical section: set the latch's `SLEEPING` and `HELPING` bits
 //!    and count the frame among the queue's `waiters`. Sleep on the latch's
@@ -100,17 +102,28 @@ impl Registry {
         let this: *const Context = context;
         let descendants = context.helps_in(self);
         let pick = move |jobs: &VecDeque<JobRef>| pick(jobs, this, descendants);
+        // One spin budget for each stretch of finding nothing: the queue's
+        // length changes with other calls' work too, and a frame that
+        // looked again at every change might never sleep.
+        let mut spin = SpinWait::new();
+        // The queue's length when the frame last looked.
+        let mut seen = None;
         loop {
             if context.latch.is_open() {
                 return;
             }
-            if let Some(job) = self.injector.take(pick) {
-                // SAFETY: the job was taken out of the queue: this thread
-                // runs this copy, once.
-                unsafe { job.run() };
-                continue;
+            let len = self.injector.len();
+            if seen != Some(len) {
+                seen = Some(len);
+                if let Some(job) = self.injector.take(pick) {
+                    // SAFETY: the job was taken out of the queue: this
+                    // thread runs this copy, once.
+                    unsafe { job.run() };
+                    (spin, seen) = (SpinWait::new(), None);
+                    continue;
+                }
             }
-            if self.spin_until_something_changes(context) {
+            if spin.spin() {
                 continue;
             }
             let announce = || context.latch.announce_helping_sleep();
@@ -125,21 +138,8 @@ impl Registry {
                     self.injector.waiter_awake();
                 }
             }
+            (spin, seen) = (SpinWait::new(), None);
         }
-    }
-
-    /// Spins while the budget lasts, and returns `true` as soon as
-    /// `context`'s latch opens or the queue's length changes, `false` when
-    /// the budget is spent. Under loom it returns `false` at once.
-    fn spin_until_something_changes(&self, context: &Context) -> bool {
-        let seen = self.injector.len();
-        let mut spin = SpinWait::new();
-        while spin.spin() {
-            if context.latch.is_open() || self.injector.len() != seen {
-                return true;
-            }
-        }
-        false
     }
 }
 

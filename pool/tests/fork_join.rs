@@ -467,3 +467,42 @@ fn a_caller_waiting_for_b_sleeps() {
         )
     });
 }
+
+/// A waiting worker still sleeps while other work passes through the
+/// queue: a third worker runs a stream of unrelated tasks, each changing
+/// the queue's length, for as long as the wait lasts.
+#[test]
+#[cfg_attr(miri, ignore = "Miri cannot read a thread's CPU time")]
+fn a_worker_waiting_for_b_sleeps_while_other_work_comes_and_goes() {
+    let _watchdog = Watchdog::new(
+        "a_worker_waiting_for_b_sleeps_while_other_work_comes_and_goes",
+        HANG,
+    );
+    let pool = Pool::new(3);
+    let barrier = Barrier::new(3);
+    let done = AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            barrier.wait();
+            while !done.load(SeqCst) {
+                let batch: Vec<_> = (0..64).map(|_| pool.apply_async(|| (), ())).collect();
+                batch.into_iter().for_each(|r| r.get().unwrap());
+            }
+        });
+        pool.apply(
+            || {
+                weft_testkit::assert_sleeps("a worker waiting in fork_join", || {
+                    pool.fork_join(
+                        || barrier.wait(),
+                        || {
+                            barrier.wait();
+                            thread::sleep(weft_testkit::BLOCKED);
+                        },
+                    )
+                });
+                done.store(true, SeqCst);
+            },
+            (),
+        );
+    });
+}
