@@ -63,6 +63,25 @@ use crate::registry::Registry;
 /// });
 /// assert_eq!(halves, [[10, 20, 30], [40, 50, 60]]);
 /// ```
+///
+/// A task may not borrow what lives only inside the scope's body, which
+/// may be gone before the task runs:
+///
+/// ```compile_fail
+/// let pool = weft_pool::Pool::new(1);
+/// pool.scope(|s| {
+///     let local = vec![1, 2, 3];
+///     s.spawn(|_| assert_eq!(local.len(), 3));
+/// });
+/// ```
+///
+/// and a task runs on another thread, so what it captures must be `Send`:
+///
+/// ```compile_fail
+/// let pool = weft_pool::Pool::new(1);
+/// let shared = std::rc::Rc::new(1);
+/// pool.scope(|s| s.spawn(move |_| assert_eq!(*shared, 1)));
+/// ```
 pub struct Scope<'s, 'env: 's> {
     registry: &'s Registry,
     /// The scope's place in the tree of waits; its latch counts the
