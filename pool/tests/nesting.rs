@@ -245,3 +245,41 @@ fn mixed_nested_waits_on_every_worker_complete() {
         assert_eq!(done.load(SeqCst), (workers + 1) * calls_per_outer);
     }
 }
+
+/// A caller from outside the pool runs only its own call's jobs, never a
+/// job that a worker waits for. Here the only worker runs the caller's
+/// `b`, which splits itself with a `fork_join` whose `b` waits for an
+/// async task. Were the caller, waiting for its `b`, to take that inner
+/// `b` (a descendant of its call), the inner `b`'s `get` would run on a
+/// thread outside the pool, which cannot run the queued task, while the
+/// worker waited for the inner `b`: nobody would run the task.
+#[test]
+fn an_outside_caller_never_runs_a_job_a_worker_waits_for() {
+    let _watchdog = Watchdog::new(
+        "an_outside_caller_never_runs_a_job_a_worker_waits_for",
+        HANG,
+    );
+    let pool = Pool::new(1);
+    let caller = thread::current().id();
+    let (b_started_tx, b_started) = mpsc::channel();
+    let ((), inner_b_thread) = pool.fork_join(
+        // `a` returns once the worker runs `b`; the caller then waits.
+        move || b_started.recv().unwrap(),
+        || {
+            b_started_tx.send(()).unwrap();
+            // Long enough for the caller to be waiting for this `b`.
+            thread::sleep(Duration::from_millis(20));
+            let ((), inner) = pool.fork_join(
+                // Long enough for a waiting caller to take the inner `b`,
+                // if it would.
+                || thread::sleep(Duration::from_millis(20)),
+                || {
+                    assert_eq!(pool.apply_async(|| 3, ()).get().unwrap(), 3);
+                    thread::current().id()
+                },
+            );
+            inner
+        },
+    );
+    assert_ne!(inner_b_thread, caller, "the inner b ran on the worker");
+}
