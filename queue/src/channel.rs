@@ -22,6 +22,7 @@ use weft_futex::atomic::AtomicUsize;
 use weft_futex::sync::Arc;
 
 use crate::rendezvous::{RecvFail, Rendezvous, SendFail};
+use crate::timer::{self, Timer};
 use crate::{
     PopTimeoutError, PushTimeoutError, Queue, RecvError, RecvTimeoutError, SendError,
     SendTimeoutError, TryPopError, TryPushError, TryRecvError, TrySendError,
@@ -33,16 +34,20 @@ use crate::{
 pub(crate) enum Flavor<T> {
     Queue(Queue<T>),
     Rendezvous(Rendezvous<T>),
+    /// `after`, `at` and `tick`: no senders (see `src/timer.rs`).
+    Timer(Timer<T>),
+    /// `never`: nothing at all.
+    Never,
 }
 
-struct Channel<T> {
+pub(crate) struct Channel<T> {
     flavor: Flavor<T>,
     senders: AtomicUsize,
     receivers: AtomicUsize,
 }
 
 impl<T> Channel<T> {
-    fn new(flavor: Flavor<T>) -> Arc<Self> {
+    pub(crate) fn new(flavor: Flavor<T>) -> Arc<Self> {
         Arc::new(Self {
             flavor,
             senders: AtomicUsize::new(1),
@@ -59,6 +64,7 @@ impl<T> Channel<T> {
             Flavor::Rendezvous(rendezvous) => {
                 rendezvous.close();
             }
+            Flavor::Timer(_) | Flavor::Never => {}
         }
     }
 
@@ -97,27 +103,32 @@ impl<T> Channel<T> {
             Flavor::Rendezvous(rendezvous) => {
                 rendezvous.close();
             }
+            Flavor::Timer(_) | Flavor::Never => {}
         }
     }
 
+    // A timer holds its one due message or nothing, like crossbeam's.
     fn len(&self) -> usize {
         match &self.flavor {
             Flavor::Queue(queue) => queue.len(),
-            Flavor::Rendezvous(_) => 0,
+            Flavor::Rendezvous(_) | Flavor::Never => 0,
+            Flavor::Timer(timer) => usize::from(timer.is_ready()),
         }
     }
 
     fn capacity(&self) -> Option<usize> {
         match &self.flavor {
             Flavor::Queue(queue) => queue.capacity(),
-            Flavor::Rendezvous(_) => Some(0),
+            Flavor::Rendezvous(_) | Flavor::Never => Some(0),
+            Flavor::Timer(_) => Some(1),
         }
     }
 
     fn is_full(&self) -> bool {
         match &self.flavor {
             Flavor::Queue(queue) => queue.is_full(),
-            Flavor::Rendezvous(_) => true,
+            Flavor::Rendezvous(_) | Flavor::Never => true,
+            Flavor::Timer(timer) => timer.is_ready(),
         }
     }
 }
@@ -158,9 +169,15 @@ macro_rules! handle_impls {
             }
 
             /// Whether `self` and `other` are handles on the same channel
-            /// (one a clone of the other, or of a clone).
+            /// (one a clone of the other, or of a clone). Every
+            /// [`never`](crate::never) receiver is on the same channel, as
+            /// in crossbeam-channel.
             pub fn same_channel(&self, other: &Self) -> bool {
                 Arc::ptr_eq(&self.channel, &other.channel)
+                    || matches!(
+                        (&self.channel.flavor, &other.channel.flavor),
+                        (Flavor::Never, Flavor::Never)
+                    )
             }
         }
 
@@ -293,6 +310,7 @@ impl<T> Sender<T> {
                 SendFail::Timeout(v) => TrySendError::Full(v),
                 SendFail::Closed(v) => TrySendError::Disconnected(v),
             }),
+            Flavor::Timer(_) | Flavor::Never => unreachable!("timers have no senders"),
         }
     }
 
@@ -332,6 +350,7 @@ impl<T> Sender<T> {
                     SendFail::Closed(v) => SendTimeoutError::Disconnected(v),
                 })
             }
+            Flavor::Timer(_) | Flavor::Never => unreachable!("timers have no senders"),
         }
     }
 }
@@ -346,6 +365,11 @@ pub struct Receiver<T> {
 }
 
 impl<T> Receiver<T> {
+    /// The one receiver of a channel without senders (a timer's).
+    pub(crate) fn new(channel: Arc<Channel<T>>) -> Self {
+        Self { channel }
+    }
+
     /// Receives the oldest message, waiting while the channel is empty.
     ///
     /// # Errors
@@ -372,6 +396,8 @@ impl<T> Receiver<T> {
                 RecvFail::Timeout => TryRecvError::Empty,
                 RecvFail::Closed => TryRecvError::Disconnected,
             }),
+            Flavor::Timer(timer) => timer.try_recv(),
+            Flavor::Never => Err(TryRecvError::Empty),
         }
     }
 
@@ -409,6 +435,11 @@ impl<T> Receiver<T> {
                 RecvFail::Timeout => RecvTimeoutError::Timeout,
                 RecvFail::Closed => RecvTimeoutError::Disconnected,
             }),
+            Flavor::Timer(timer) => timer.recv(deadline),
+            Flavor::Never => {
+                timer::sleep_until(deadline, Deadline::NEVER);
+                Err(RecvTimeoutError::Timeout)
+            }
         }
     }
 

@@ -63,6 +63,7 @@ mod queue;
 mod rendezvous;
 mod select;
 mod select_macro;
+mod timer;
 
 pub use channel::{IntoIter, Iter, Receiver, Sender, TryIter, bounded, unbounded};
 pub use error::{
@@ -72,3 +73,4 @@ pub use error::{
 };
 pub use queue::Queue;
 pub use select::{Select, SelectedOperation};
+pub use timer::{after, at, never, tick};

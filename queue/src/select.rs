@@ -130,7 +130,10 @@ impl Timeout {
 /// when it would only report that the channel is disconnected. Among
 /// several ready operations one is chosen at random, uniformly
 /// ([`new_biased`](Self::new_biased): the first added). Bounded, unbounded
-/// and rendezvous channels all take part. A rendezvous
+/// and rendezvous channels all take part, and so do the receivers of
+/// [`after`](crate::after), [`at`](crate::at), [`tick`](crate::tick) and
+/// [`never`](crate::never): a blocked select wakes by itself when the
+/// earliest of its timers is due. A rendezvous
 /// send in one thread's select pairs with a receive blocked in `recv`, or
 /// with another thread's select receiving on that channel (and vice versa),
 /// but never with a receive of the same select.

@@ -51,17 +51,24 @@ impl<T> SelectHandle for Receiver<T> {
                 Err(TryPopError::Empty) => None,
             },
             Flavor::Rendezvous(rendezvous) => rendezvous.start_recv(),
+            Flavor::Timer(timer) => timer.try_recv().ok().map(Token::received),
+            Flavor::Never => None,
         }
     }
 
     fn deadline(&self) -> Option<Instant> {
-        None
+        match self.flavor() {
+            Flavor::Timer(timer) => timer.deadline(),
+            _ => None,
+        }
     }
 
     fn register(&self, entry: Entry) -> bool {
         match self.flavor() {
             Flavor::Queue(queue) => queue.register_pop(entry),
             Flavor::Rendezvous(rendezvous) => rendezvous.register_recv(entry),
+            Flavor::Timer(timer) => timer.is_ready(),
+            Flavor::Never => false,
         }
     }
 
@@ -72,6 +79,7 @@ impl<T> SelectHandle for Receiver<T> {
                 None
             }
             Flavor::Rendezvous(rendezvous) => rendezvous.unregister_recv(cx, op),
+            Flavor::Timer(_) | Flavor::Never => None,
         }
     }
 
@@ -79,6 +87,8 @@ impl<T> SelectHandle for Receiver<T> {
         match self.flavor() {
             Flavor::Queue(queue) => queue.ready_to_pop(),
             Flavor::Rendezvous(rendezvous) => rendezvous.ready_to_recv(),
+            Flavor::Timer(timer) => timer.is_ready(),
+            Flavor::Never => false,
         }
     }
 }
@@ -91,6 +101,7 @@ impl<T> SelectHandle for Sender<T> {
                 claim => Some(Token::Push(claim)),
             },
             Flavor::Rendezvous(rendezvous) => rendezvous.start_send(),
+            Flavor::Timer(_) | Flavor::Never => unreachable!("timers have no senders"),
         }
     }
 
@@ -102,6 +113,7 @@ impl<T> SelectHandle for Sender<T> {
         match self.flavor() {
             Flavor::Queue(queue) => queue.register_push(entry),
             Flavor::Rendezvous(rendezvous) => rendezvous.register_send(entry),
+            Flavor::Timer(_) | Flavor::Never => unreachable!("timers have no senders"),
         }
     }
 
@@ -112,6 +124,7 @@ impl<T> SelectHandle for Sender<T> {
                 None
             }
             Flavor::Rendezvous(rendezvous) => rendezvous.unregister_send(cx, op),
+            Flavor::Timer(_) | Flavor::Never => unreachable!("timers have no senders"),
         }
     }
 
@@ -119,6 +132,7 @@ impl<T> SelectHandle for Sender<T> {
         match self.flavor() {
             Flavor::Queue(queue) => queue.ready_to_push(),
             Flavor::Rendezvous(rendezvous) => rendezvous.ready_to_send(),
+            Flavor::Timer(_) | Flavor::Never => unreachable!("timers have no senders"),
         }
     }
 }
