@@ -59,6 +59,14 @@ const SUITE_DIR: &str = "crossbeam-suite";
 /// reaches it.
 const FILE_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How many test files run at once unless `--jobs` says otherwise.
+const DEFAULT_JOBS: NonZeroUsize = NonZeroUsize::new(4).expect("4 is not zero");
+
+/// How many tests of one file run at once (libtest's `--test-threads`).
+/// The suite's slow tests mostly sleep, waiting out timeouts, so more of
+/// them than cores fit.
+const TEST_THREADS: &str = "4";
+
 /// Run crossbeam-channel's own tests (its tests/*.rs, unchanged) against
 /// weft-queue, leaving out only the tests of behaviour that weft-queue
 /// documents as different ("Differences from crossbeam-channel" in its
@@ -75,8 +83,19 @@ pub(crate) struct Args {
 
     /// How many test files run at once. Most of the suite's time is spent
     /// in sleeps and timeouts, so more files than cores fit.
-    #[arg(long, value_name = "N", default_value = "4")]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_JOBS)]
     jobs: NonZeroUsize,
+}
+
+impl Default for Args {
+    /// Every file, as CI runs them.
+    fn default() -> Self {
+        Self {
+            only: Vec::new(),
+            list_skips: false,
+            jobs: DEFAULT_JOBS,
+        }
+    }
 }
 
 /// Runs the suite, or the files of `--only`.
@@ -319,7 +338,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// without the lines of passing tests, to show.
 fn run_file(suite_dir: &Path, file: &str, exe: &Path) -> Result<(Outcome, String)> {
     let mut command = Command::new(exe);
-    command.current_dir(suite_dir).arg("--exact");
+    command
+        .current_dir(suite_dir)
+        .args(["--test-threads", TEST_THREADS, "--exact"]);
     for skip in SKIPS.iter().filter(|s| s.file == file) {
         command.args(["--skip", skip.test]);
     }

@@ -122,7 +122,16 @@ weft-queue = {{ path = '{queue_path}' }}
     for (name, req) in dependencies {
         text.push_str(&format!("{name} = '{req}'\n"));
     }
-    text.push_str("\n[workspace]\n");
+    text.push_str(
+        "
+# Quicker to build without debug information; a failing test still says
+# where it failed.
+[profile.dev]
+debug = false
+
+[workspace]
+",
+    );
     text
 }
 
@@ -144,6 +153,7 @@ mod tests {
         assert!(text.contains("edition = '2021'"));
         assert!(text.contains("weft-queue = { path = '/src/weft/queue' }"));
         assert!(text.contains("[dev-dependencies]\nrand = '^0.8'\ncrossbeam-utils = '^0.8.18'\n"));
+        assert!(text.contains("[profile.dev]\ndebug = false\n"));
         assert!(text.ends_with("\n[workspace]\n"));
     }
 }
