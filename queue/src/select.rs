@@ -699,6 +699,26 @@ fn seed() -> u32 {
     (RandomState::new().hash_one(0u8) as u32) | 1
 }
 
+/// A `Select` may go to another thread and be used there, as
+/// crossbeam-channel's may, whatever its channels carry.
+///
+/// It holds only references to handles. Used on another thread, it runs
+/// their operations there, which the channels are built for; the one
+/// thing that needs care is a message that is not `Send`, since its
+/// receiver is not `Sync` and so may not go with the `Select`. A receive
+/// moves such a message into the [`SelectedOperation`], which cannot leave
+/// the thread (it is neither `Send` nor `Sync`) and hands the message out
+/// only through [`SelectedOperation::recv`], which takes a reference to the
+/// receiver: a thread that has one may own the message. Dropped without
+/// being completed, the operation leaks the message instead of dropping it.
+/// No other operation touches a message on the select's thread: a send
+/// claims room or a partner, and the message comes with its completion.
+// SAFETY: see the doc comment above.
+unsafe impl Send for Select<'_> {}
+// SAFETY: a shared `Select` only lends its references to `clone`, which
+// makes a `Select` for the thread that calls it, as `Send` allows.
+unsafe impl Sync for Select<'_> {}
+
 impl Default for Select<'_> {
     fn default() -> Self {
         Self::new()
@@ -732,8 +752,21 @@ impl fmt::Debug for Select<'_> {
 ///
 /// Dropping it without completing it panics: the operation has begun (a
 /// value was taken from a channel, room or a partner was claimed), and
-/// leaving it unfinished could lose a value or block the channel's other
+/// leaving it unfinished loses the value or blocks the channel's other
 /// users.
+///
+/// It stays on the thread that selected it:
+///
+/// ```compile_fail
+/// let (tx, rx) = weft_queue::unbounded::<i32>();
+/// tx.send(1).unwrap();
+/// let mut sel = weft_queue::Select::new();
+/// sel.recv(&rx);
+/// let oper = sel.select();
+/// std::thread::scope(|s| {
+///     s.spawn(move || oper.recv(&rx));
+/// });
+/// ```
 #[must_use = "a selected operation must be completed with `recv` or `send`"]
 pub struct SelectedOperation<'a> {
     /// How the operation completes; `None` once it has.
@@ -834,8 +867,12 @@ impl fmt::Debug for SelectedOperation<'_> {
 }
 
 impl Drop for SelectedOperation<'_> {
+    /// Panics, unless the operation was completed (or a panic is already
+    /// unwinding). A message the operation received is leaked, not
+    /// dropped: see the `Send` impl of [`Select`].
     fn drop(&mut self) {
-        if self.token.is_some() && !std::thread::panicking() {
+        // A token never drops a received message (see `Erased`).
+        if self.token.take().is_some() && !std::thread::panicking() {
             panic!("dropped a SelectedOperation without completing the operation");
         }
     }

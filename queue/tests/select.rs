@@ -621,7 +621,7 @@ fn ready_reports_a_ready_operation_without_performing_it() {
 fn completing_with_another_receiver_panics() {
     let (tx, rx) = unbounded::<u64>();
     let other = rx.clone();
-    tx.send(1).unwrap();
+    drop(tx);
     let mut sel = Select::new();
     sel.recv(&rx);
     let _ = sel.select().recv(&other);
@@ -639,13 +639,44 @@ fn completing_with_another_sender_panics() {
 
 #[test]
 fn dropping_a_selected_operation_uncompleted_panics() {
-    let (tx, rx) = unbounded::<u64>();
-    tx.send(1).unwrap();
+    let (tx, _rx) = unbounded::<u64>();
     let mut sel = Select::new();
-    sel.recv(&rx);
+    sel.send(&tx);
     let panic = catch_unwind(AssertUnwindSafe(|| drop(sel.select()))).unwrap_err();
     let message = panic.downcast_ref::<&str>().copied().unwrap_or_default();
     assert!(message.contains("without completing"), "{message}");
+}
+
+/// As crossbeam-channel's, a `Select` may be sent to, or cloned on, other
+/// threads, which then select with it.
+#[test]
+fn a_select_may_be_sent_to_and_cloned_on_other_threads() {
+    fn check<T: Send + Sync>() {}
+    check::<Select<'_>>();
+    let _watchdog = Watchdog::new("a_select_may_be_sent_to_and_cloned_on_other_threads", HANG);
+    let (tx, rx) = bounded::<u64>(0);
+    let mut sel = Select::new();
+    let recv = sel.recv(&rx);
+    let send = sel.send(&tx);
+    let threads = 6;
+    let sent = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for i in 0..threads {
+            let mut sel = sel.clone();
+            let (tx, rx, sent) = (&tx, &rx, &sent);
+            s.spawn(move || {
+                let oper = sel.select();
+                if oper.index() == send {
+                    oper.send(tx, i).unwrap();
+                    sent.fetch_add(1, SeqCst);
+                } else {
+                    assert_eq!(oper.index(), recv);
+                    assert_ne!(oper.recv(rx), Ok(i), "a select pairs with another");
+                }
+            });
+        }
+    });
+    assert_eq!(sent.load(SeqCst), threads as usize / 2);
 }
 
 #[test]

@@ -36,25 +36,16 @@ impl Token {
 }
 
 /// A value of a type the token does not name: a `Box<T>` without its `T`.
-pub(crate) struct Erased {
-    value: NonNull<()>,
-    /// Drops the box, if the value is never taken.
-    drop: unsafe fn(NonNull<()>),
-}
+///
+/// A value never taken out is leaked, not dropped: that happens only to a
+/// selected operation dropped without being completed, possibly on another
+/// thread than its channel's (see the `Send` impl of `Select`), where a
+/// message that is not `Send` must not be dropped.
+pub(crate) struct Erased(NonNull<()>);
 
 impl Erased {
     pub(crate) fn new<T>(value: T) -> Self {
-        /// # Safety
-        ///
-        /// `value` is a `Box<T>` made by [`Erased::new`], dropped once.
-        unsafe fn drop_box<T>(value: NonNull<()>) {
-            // SAFETY: guaranteed by the caller.
-            drop(unsafe { Box::from_raw(value.cast::<T>().as_ptr()) });
-        }
-        Self {
-            value: NonNull::from(Box::leak(Box::new(value))).cast(),
-            drop: drop_box::<T>,
-        }
+        Self(NonNull::from(Box::leak(Box::new(value))).cast())
     }
 
     /// Takes the value out.
@@ -63,19 +54,9 @@ impl Erased {
     ///
     /// `T` is the type the value was made with.
     pub(crate) unsafe fn into_inner<T>(self) -> T {
-        let value = self.value.cast::<T>();
-        core::mem::forget(self);
-        // SAFETY: the caller says `T` is right; `forget` keeps `drop` from
-        // freeing the box a second time.
-        *unsafe { Box::from_raw(value.as_ptr()) }
-    }
-}
-
-impl Drop for Erased {
-    fn drop(&mut self) {
-        // SAFETY: `drop` was made for this box's type, and the box is
-        // still owned: `into_inner` forgets `self`.
-        unsafe { (self.drop)(self.value) };
+        // SAFETY: the caller says `T` is right, and `self` is consumed, so
+        // the box is taken once.
+        *unsafe { Box::from_raw(self.0.cast::<T>().as_ptr()) }
     }
 }
 
