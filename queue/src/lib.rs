@@ -53,6 +53,17 @@
 //!     assert_eq!(rx.iter().count(), 400);
 //! });
 //! ```
+//!
+//! # Differences from crossbeam-channel
+//!
+//! The channels follow crossbeam-channel's API and behaviour, and
+//! crossbeam-channel's own test suite runs against them, unchanged, with
+//! no test left out (`cargo xtask crossbeam-suite`; the README names any
+//! test left out for a difference). Where the two differ: when the last
+//! receiver drops, the values still queued are dropped at once in every
+//! flavor, as std's channels do; crossbeam-channel 0.5 does so for an
+//! unbounded channel, while a bounded one keeps them until its last sender
+//! is gone too.
 
 mod array;
 mod channel;
