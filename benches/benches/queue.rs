@@ -19,6 +19,16 @@
 //! of the `bounded1` runs of `spsc` and `mpmc`. std's receiver cannot be
 //! shared, so std takes part only with one receiver.
 //!
+//! Two more compare `select!` with crossbeam-channel's (flume's and std's
+//! have none):
+//!
+//! - `select_2_recv`: two senders, each on its own `bounded(64)` channel,
+//!   and one receiver selecting over both; one iteration is one message.
+//! - `select_ping_pong`: two threads trade a message back and forth, the
+//!   ping on a rendezvous channel, the pong on a `bounded(1)` one, each
+//!   step a two-armed select (the other arm, on an idle channel, is never
+//!   ready); one iteration is one round trip.
+//!
 //! `cargo xtask bench` runs each of these benchmarks in a process of its
 //! own (criterion's `--exact`), so that no channel inherits the allocator
 //! state the one before it left (see `ISOLATED_TARGETS` in
@@ -273,9 +283,93 @@ fn bench_sweep(c: &mut Criterion) {
     g.finish();
 }
 
+/// The capacity of each channel of `select_2_recv`.
+const SELECT_CAPACITY: usize = 64;
+
+/// `select_2_recv` for the crate `$chan` (`weft_queue` or
+/// `crossbeam_channel`, whose APIs and macros match): a routine for
+/// `iter_custom`.
+macro_rules! select_2_recv {
+    ($chan:ident) => {
+        |iters: u64| {
+            let (tx1, rx1) = $chan::bounded::<u64>(SELECT_CAPACITY);
+            let (tx2, rx2) = $chan::bounded::<u64>(SELECT_CAPACITY);
+            let senders = [&tx1, &tx2];
+            // The senders stay alive until the end, so that a channel whose
+            // sender is done is empty rather than disconnected.
+            timed_threads(3, |i| {
+                if i < 2 {
+                    for m in 0..share(iters, 2, i) {
+                        senders[i].send(m).unwrap();
+                    }
+                } else {
+                    for _ in 0..iters {
+                        $chan::select! {
+                            recv(rx1) -> msg => std::hint::black_box(msg.unwrap()),
+                            recv(rx2) -> msg => std::hint::black_box(msg.unwrap()),
+                        };
+                    }
+                }
+            })
+        }
+    };
+}
+
+/// `select_ping_pong` for the crate `$chan`, as [`select_2_recv!`].
+macro_rules! select_ping_pong {
+    ($chan:ident) => {
+        |iters: u64| {
+            let (ping_tx, ping_rx) = $chan::bounded::<u64>(0);
+            let (pong_tx, pong_rx) = $chan::bounded::<u64>(1);
+            let (_idle_tx, idle_rx) = $chan::unbounded::<u64>();
+            timed_threads(2, |i| {
+                for m in 0..iters {
+                    if i == 0 {
+                        $chan::select! {
+                            send(ping_tx, m) -> res => res.unwrap(),
+                            recv(idle_rx) -> _ => unreachable!(),
+                        }
+                        $chan::select! {
+                            recv(pong_rx) -> msg => assert_eq!(msg, Ok(m)),
+                            recv(idle_rx) -> _ => unreachable!(),
+                        }
+                    } else {
+                        let msg = $chan::select! {
+                            recv(ping_rx) -> msg => msg.unwrap(),
+                            recv(idle_rx) -> _ => unreachable!(),
+                        };
+                        $chan::select! {
+                            send(pong_tx, msg) -> res => res.unwrap(),
+                            recv(idle_rx) -> _ => unreachable!(),
+                        }
+                    }
+                }
+            })
+        }
+    };
+}
+
+fn bench_select(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue/select_2_recv");
+    g.sample_size(20);
+    g.bench_function("weft", |b| b.iter_custom(select_2_recv!(weft_queue)));
+    g.bench_function("crossbeam", |b| {
+        b.iter_custom(select_2_recv!(crossbeam_channel))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("queue/select_ping_pong");
+    g.sample_size(20);
+    g.bench_function("weft", |b| b.iter_custom(select_ping_pong!(weft_queue)));
+    g.bench_function("crossbeam", |b| {
+        b.iter_custom(select_ping_pong!(crossbeam_channel))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
-    targets = bench_seq, bench_threaded, bench_sweep
+    targets = bench_seq, bench_threaded, bench_sweep, bench_select
 }
 criterion_main!(benches);
