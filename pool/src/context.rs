@@ -72,6 +72,12 @@ pub(crate) struct Context {
 // SAFETY: see the doc comment above.
 unsafe impl Sync for Context {}
 
+/// A context holds nothing tied to the thread that made it: its pointers
+/// name other contexts and a registry, followed from any thread under the
+/// rules above. (This makes `Scope` `Send`, as `std::thread::Scope` is.)
+// SAFETY: see the doc comment above.
+unsafe impl Send for Context {}
+
 impl Context {
     /// A context made by the current thread, child of its current context,
     /// whose latch starts at `count`. `helps_in` is the registry in which

@@ -259,6 +259,14 @@ fn the_default_builder_starts_a_worker_per_cpu_like_pool_default() {
     assert!(built.workers() >= 1);
 }
 
+/// A builder may be set up on one thread and built on another: the
+/// functions it holds are `Send + Sync`.
+#[test]
+fn the_builder_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<PoolBuilder>();
+}
+
 #[test]
 fn the_builder_shows_its_settings_in_debug() {
     let builder = Pool::builder()

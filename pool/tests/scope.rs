@@ -549,6 +549,14 @@ fn many_callers_may_use_scopes_on_one_pool_at_once() {
     assert!(runs.into_inner().unwrap().iter().all(|&r| r == 1));
 }
 
+/// A task gets the scope by reference on another thread, so `Scope` is
+/// `Sync`; like `std::thread::Scope`, it is `Send` too.
+#[test]
+fn a_scope_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Scope<'static, 'static>>();
+}
+
 /// A caller waiting for a task that a worker runs sleeps instead of
 /// spinning, from outside and on a worker.
 #[test]
