@@ -10,6 +10,9 @@
 //!   `bounded(0)` is a rendezvous channel. The channel closes itself when
 //!   the last handle on either side drops; when the last receiver drops,
 //!   the values still queued are dropped at once.
+//! - [`select!`] and [`Select`] wait on several channel operations and
+//!   perform one; [`after`], [`at`], [`tick`] and [`never`](never()) make receivers
+//!   without senders, for timeouts and periodic work in a select.
 //!
 //! The bounded queue is Vyukov's ring of stamped slots (`src/array.rs`),
 //! the unbounded one a linked list of blocks (`src/list.rs`). Both claim a
@@ -22,8 +25,11 @@
 //! word that the other side bumps (`src/event_count.rs`), so a push or pop
 //! with nobody waiting makes no system call, and a sleeping thread costs
 //! nothing. The rendezvous channel is a small monitor
-//! (`src/rendezvous.rs`). Each of those files explains its algorithm, its
-//! memory orderings and why no wake-up is lost.
+//! (`src/rendezvous.rs`). A select registers its thread's own futex word
+//! with every channel it waits on, and the first channel that can serve it
+//! claims the word and wakes it (`src/select.rs`). Each of those files
+//! explains its algorithm, its memory orderings and why no wake-up is
+//! lost.
 //!
 //! # Which to use
 //!
