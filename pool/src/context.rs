@@ -60,10 +60,12 @@ pub(crate) struct Context {
     /// The context of the job that was running on the calling thread when
     /// this one was made; null at a root.
     parent: *const Context,
-    /// The registry whose queue this context's waiting frame searches for
-    /// descendants of the context: set when the frame runs on one of that
-    /// registry's workers, null when it runs only its own jobs.
-    helps_in: *const Registry,
+    /// The registry whose queue holds the context's jobs.
+    registry: *const Registry,
+    /// Whether the waiting frame also runs the queued descendants of the
+    /// context: it runs on one of the registry's workers. Otherwise it
+    /// runs only its own jobs.
+    helps: bool,
 }
 
 /// Nothing in a context is written after it is made except the latch,
@@ -80,13 +82,15 @@ unsafe impl Send for Context {}
 
 impl Context {
     /// A context made by the current thread, child of its current context,
-    /// whose latch starts at `count`. `helps_in` is the registry in which
-    /// its frame runs descendants while it waits, if any.
-    pub(crate) fn new(count: usize, helps_in: Option<&Registry>) -> Self {
+    /// for jobs pushed to `registry`'s queue, whose latch starts at `count`.
+    /// `helps` says whether its frame runs descendants while it waits (it
+    /// runs on one of the registry's workers).
+    pub(crate) fn new(count: usize, registry: &Registry, helps: bool) -> Self {
         Self {
             latch: CountLatch::new(count),
             parent: current(),
-            helps_in: helps_in.map_or(ptr::null(), ptr::from_ref),
+            registry,
+            helps,
         }
     }
 
@@ -94,7 +98,7 @@ impl Context {
     /// `registry`'s queue.
     #[inline]
     pub(crate) fn helps_in(&self, registry: &Registry) -> bool {
-        ptr::eq(self.helps_in, registry)
+        self.helps && ptr::eq(self.registry, registry)
     }
 
     /// The parent context; null at a root.
@@ -128,6 +132,21 @@ impl Context {
 #[inline]
 pub(crate) fn current() -> *const Context {
     CURRENT.with(Cell::get)
+}
+
+/// Whether the calling thread runs work that `registry` has accepted: it
+/// is one of the registry's workers, or it runs a job of one of the
+/// registry's contexts (a scope's task, or a `fork_join`'s `b`, that a
+/// caller from outside took back). A `fork_join` or `scope` called there
+/// is nested work, which a closed pool still takes.
+pub(crate) fn runs_work_of(registry: &Registry) -> bool {
+    if registry.is_current_worker() {
+        return true;
+    }
+    let context = current();
+    // SAFETY: the current context is that of the job this thread runs, and
+    // its frame waits for the job, so it is alive.
+    !context.is_null() && ptr::eq(unsafe { (*context).registry }, registry)
 }
 
 /// Makes `context` current, runs `f`, and makes the previous one current

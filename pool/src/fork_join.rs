@@ -34,7 +34,7 @@ use std::thread;
 
 use weft_futex::UnsafeCell;
 
-use crate::context::Context;
+use crate::context::{self, Context};
 use crate::job::{JobRef, Owner};
 use crate::latch::CountLatch;
 use crate::panics::{drop_quietly, refuse};
@@ -101,9 +101,10 @@ impl Pool {
     /// # Panics
     ///
     /// If `a` or `b` panics, with its payload (`a`'s if both do), once both
-    /// have finished. If the pool is closed and the caller is not one of
-    /// its workers ("pool is closed"); called from a task, `fork_join` is
-    /// part of accepted work and runs after a [`close`](Self::close) too.
+    /// have finished. If the pool is closed and the call is not made inside
+    /// one of its tasks ("pool is closed"); called from a task (on a worker,
+    /// or a scope's task run by its caller), `fork_join` is part of
+    /// accepted work and runs after a [`close`](Self::close) too.
     ///
     /// # Examples
     ///
@@ -170,12 +171,11 @@ impl Pool {
         RB: Send,
     {
         let registry = &*self.registry;
-        let worker = registry.is_current_worker();
-        if !worker && registry.injector.is_closed() {
+        if registry.injector.is_closed() && !context::runs_work_of(registry) {
             refuse(a, b);
         }
         let job = ForkJoinB {
-            context: Context::new(1, worker.then_some(registry)),
+            context: Context::new(1, registry, registry.is_current_worker()),
             b: UnsafeCell::new(Some(b)),
             result: UnsafeCell::new(None),
         };

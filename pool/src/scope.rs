@@ -35,7 +35,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use weft_mutex::Mutex;
 
-use crate::context::Context;
+use crate::context::{self, Context};
 use crate::job::{JobRef, Owner};
 use crate::latch::CountLatch;
 use crate::panics::{Payload, drop_quietly, refuse};
@@ -110,8 +110,9 @@ impl Pool {
     ///
     /// If a task or `f` panics, with the first payload, once every task has
     /// finished (the other tasks still run). If the pool is closed and the
-    /// caller is not one of its workers ("pool is closed"); a scope that
-    /// has started keeps accepting tasks after a [`close`](Self::close).
+    /// call is not made inside one of its tasks ("pool is closed"); a scope
+    /// called from a task, and one that has started, keep accepting tasks
+    /// after a [`close`](Self::close).
     ///
     /// # Examples
     ///
@@ -143,13 +144,12 @@ impl Pool {
     /// ```
     pub fn scope<'env, R>(&self, f: impl for<'s> FnOnce(&'s Scope<'s, 'env>) -> R) -> R {
         let registry = &*self.registry;
-        let worker = registry.is_current_worker();
-        if !worker && registry.injector.is_closed() {
+        if registry.injector.is_closed() && !context::runs_work_of(registry) {
             refuse(f, ());
         }
         let scope = Scope {
             registry,
-            context: Context::new(0, worker.then_some(registry)),
+            context: Context::new(0, registry, registry.is_current_worker()),
             panic: Mutex::new(None),
             scope: PhantomData,
             env: PhantomData,

@@ -526,6 +526,59 @@ fn a_started_scope_keeps_accepting_tasks_after_a_close() {
     assert_eq!(task.get().unwrap(), 1);
 }
 
+/// A task of a started scope is accepted work wherever it runs: here the
+/// only worker is busy, so the caller from outside runs the task itself,
+/// after a close, and the task's own `fork_join` and `scope` still run.
+#[test]
+fn a_task_run_by_the_caller_after_a_close_may_still_nest() {
+    let _watchdog = Watchdog::new(
+        "a_task_run_by_the_caller_after_a_close_may_still_nest",
+        HANG,
+    );
+    let pool = Pool::new(1);
+    let (busy, release) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (busy2, release2) = (busy.clone(), release.clone());
+    let blocker = pool.apply_async(
+        move || {
+            busy2.store(true, SeqCst);
+            wait_for(&release2, "the release of the worker");
+        },
+        (),
+    );
+    wait_for(&busy, "the worker's blocking task");
+    let caller = thread::current().id();
+    let ran_on = Mutex::new(None);
+    let nested = AtomicUsize::new(0);
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        pool.scope(|s| {
+            s.spawn(|_| {
+                *ran_on.lock().unwrap() = Some(thread::current().id());
+                let (a, b) = pool.fork_join(|| 1, || 2);
+                pool.scope(|s| {
+                    s.spawn(|_| {
+                        nested.fetch_add(a + b, SeqCst);
+                    });
+                });
+            });
+            pool.close();
+        });
+    }));
+    release.store(true, SeqCst);
+    blocker.get().unwrap();
+    if let Err(payload) = outcome {
+        panic::resume_unwind(payload);
+    }
+    assert_eq!(
+        *ran_on.lock().unwrap(),
+        Some(caller),
+        "the caller ran the task"
+    );
+    assert_eq!(nested.into_inner(), 3);
+}
+
 /// Tasks run on the workers (and may run on the waiting caller), each
 /// exactly once, from several callers at once.
 #[test]

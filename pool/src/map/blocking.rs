@@ -121,7 +121,7 @@ where
         let call = MapCall {
             f,
             work,
-            context: Context::new(tickets, caller_is_worker.then_some(registry)),
+            context: Context::new(tickets, registry, caller_is_worker),
         };
         let this = &raw const call;
         let owner = Owner::Context(&raw const call.context);
@@ -265,7 +265,7 @@ where
         let call = MapCall {
             f,
             work,
-            context: Context::new(tickets, None),
+            context: Context::new(tickets, registry, false),
         };
         let this = &raw const call;
         let owner = Owner::Context(&raw const call.context);
