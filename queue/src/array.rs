@@ -409,19 +409,19 @@ impl<T> Drop for Array<T> {
             return;
         }
         // Relaxed: `&mut self` means no other thread is inside.
-        let head = self.head.load(Relaxed);
-        let len = self.len();
-        let mut index = head & (self.closed_bit - 1);
-        for _ in 0..len {
-            let slot = &mut self.buffer[index];
-            // SAFETY: the `len` slots from `head` on hold values that were
-            // written and never read.
-            unsafe { slot.value.get_mut().assume_init_drop() };
-            index = if index + 1 == self.capacity {
-                0
-            } else {
-                index + 1
-            };
+        let mut position = self.head.load(Relaxed);
+        for _ in 0..self.len() {
+            let slot = &mut self.buffer[position & (self.closed_bit - 1)];
+            // Relaxed: as above. A slot claimed and never written (a select's
+            // send dropped without being completed) holds no value, and its
+            // stamp says so.
+            if slot.stamp.load(Relaxed) == position + 1 {
+                // SAFETY: the stamp says the value at `position` was written,
+                // and it lies between `head` and `tail`, so it was never
+                // read.
+                unsafe { slot.value.get_mut().assume_init_drop() };
+            }
+            position = self.next(position);
         }
     }
 }
