@@ -159,7 +159,7 @@ impl Pool {
     /// }
     ///
     /// let pool = Pool::new(2);
-    /// let mut v: Vec<u32> = (0..50_000u32).map(|i| i.wrapping_mul(2_654_435_761) % 10_007).collect();
+    /// let mut v: Vec<u32> = (0..10_000u32).map(|i| i.wrapping_mul(2_654_435_761) % 1_009).collect();
     /// quicksort(&pool, &mut v);
     /// assert!(v.windows(2).all(|w| w[0] <= w[1]));
     /// ```
