@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail, ensure};
 use clap::ValueEnum;
 
 use crate::metadata::Metadata;
-use crate::{cargo, soak, workspace_root};
+use crate::{cargo, crossbeam_suite, soak, workspace_root};
 
 /// Run the checks that CI runs: the steps named, or all of them, in the
 /// order listed here.
@@ -69,6 +69,9 @@ enum Step {
     /// `weft-soak --secs 60` in release: every primitive at once for a
     /// minute, with a watchdog.
     Soak,
+    /// `cargo xtask crossbeam-suite`: crossbeam-channel's own tests,
+    /// unchanged, against weft-queue.
+    CrossbeamSuite,
     /// `cargo test --workspace`, the README's test command, last.
     Test,
 }
@@ -198,6 +201,7 @@ pub(crate) fn run(args: Args) -> Result<()> {
             Step::Tsan => tsan(),
             Step::Examples => examples(),
             Step::Soak => run_cmd(&mut soak::command(&["--secs", SOAK_SECS])),
+            Step::CrossbeamSuite => crossbeam_suite::run(crossbeam_suite::Args::default()),
             Step::Test => run_cmd(cargo().args(["test", "--workspace"]).args(LOCK_API)),
         }
         .with_context(|| format!("ci step `{name}` failed"))?;

@@ -37,8 +37,23 @@ pub(super) struct Counts {
     pub(super) skipped: usize,
     /// The failed tests' names.
     pub(super) failures: Vec<String>,
+    /// The tests that failed beside others and passed when run again
+    /// alone; counted in `passed`.
+    pub(super) passed_alone: Vec<String>,
     /// What else went wrong: a timeout, or an exit without a summary.
     pub(super) problem: Option<String>,
+}
+
+impl Counts {
+    /// Counts the failed `test` as passed: it passed when run again alone.
+    pub(super) fn passed_alone(&mut self, test: &str) {
+        if let Some(i) = self.failures.iter().position(|f| f == test) {
+            self.failures.remove(i);
+            self.failed -= 1;
+            self.passed += 1;
+            self.passed_alone.push(test.to_owned());
+        }
+    }
 }
 
 /// Whether `line` is libtest's line for a passing test, which the echo
@@ -115,6 +130,7 @@ pub(super) struct Totals {
     passed: usize,
     failed: usize,
     skipped: usize,
+    passed_alone: usize,
     not_compiled: usize,
     other_problems: usize,
 }
@@ -129,6 +145,7 @@ impl Totals {
                     totals.passed += counts.passed;
                     totals.failed += counts.failed;
                     totals.skipped += counts.skipped;
+                    totals.passed_alone += counts.passed_alone.len();
                     totals.other_problems += usize::from(counts.problem.is_some());
                 }
             }
@@ -140,13 +157,20 @@ impl Totals {
         self.failed == 0 && self.not_compiled == 0 && self.other_problems == 0
     }
 
-    /// `crossbeam-suite: N passed, N failed, N skipped`, and the files that
-    /// did not compile or did not finish, if any.
+    /// `crossbeam-suite: N passed, N failed, N skipped`, how many passed
+    /// only alone, and the files that did not compile or did not finish,
+    /// if any.
     pub(super) fn line(&self) -> String {
         let mut line = format!(
             "crossbeam-suite: {} passed, {} failed, {} skipped",
             self.passed, self.failed, self.skipped
         );
+        if self.passed_alone > 0 {
+            line.push_str(&format!(
+                " ({} of the passed only when run again alone)",
+                self.passed_alone
+            ));
+        }
         if self.not_compiled > 0 {
             line.push_str(&format!("; {} files did not compile", self.not_compiled));
         }
@@ -195,6 +219,9 @@ pub(super) fn table(results: &[FileResult]) -> String {
                 ));
                 for failure in &c.failures {
                     text.push_str(&format!("    failed: {failure}\n"));
+                }
+                for test in &c.passed_alone {
+                    text.push_str(&format!("    passed only when run again alone: {test}\n"));
                 }
                 if let Some(problem) = &c.problem {
                     text.push_str(&format!("    {problem}\n"));
@@ -245,6 +272,7 @@ test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
                 failed: 1,
                 skipped: 2,
                 failures: vec!["recv".into()],
+                passed_alone: vec![],
                 problem: None,
             }
         );
@@ -269,6 +297,25 @@ test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
     }
 
     #[test]
+    fn a_test_that_passes_alone_counts_as_passed_and_is_named() {
+        let mut c = counts(parse(FAILING_RUN, &End::Failed("exit status: 101".into())));
+        c.passed_alone("recv");
+        assert_eq!((c.passed, c.failed), (4, 0));
+        assert!(c.failures.is_empty());
+        let results = [FileResult {
+            file: "array".into(),
+            outcome: Outcome::Ran(c),
+        }];
+        let totals = Totals::of(&results);
+        assert!(totals.is_success());
+        assert_eq!(
+            totals.line(),
+            "crossbeam-suite: 4 passed, 0 failed, 2 skipped (1 of the passed only when run again alone)"
+        );
+        assert!(table(&results).contains("passed only when run again alone: recv"));
+    }
+
+    #[test]
     fn totals_fail_on_a_failed_test_a_file_not_compiled_or_a_problem() {
         let ran = |failed, problem: Option<&str>| FileResult {
             file: "array".into(),
@@ -277,6 +324,7 @@ test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; 
                 failed,
                 skipped: 1,
                 failures: vec![],
+                passed_alone: vec![],
                 problem: problem.map(Into::into),
             }),
         };
